@@ -1,0 +1,232 @@
+/**
+ * Every error Cosmo raises, in one place. Each code has an HTTP status and a message that says
+ * what went wrong and how to fix it. `docs/reference/errors.md` documents each code; a test keeps
+ * the two in step.
+ *
+ * Errors are recognised by their brand (`isCosmoError`), never by `instanceof`, so two copies of
+ * @cosmo/core (a host's and a plugin's) still agree on what a Cosmo error is.
+ */
+
+type Params = Record<string, unknown>;
+
+interface ErrorSpec {
+  /** HTTP status the error maps to when it reaches a client. */
+  status: number;
+  /** Builds the user-facing message from the error's params. */
+  message: (p: Params) => string;
+}
+
+const s = (v: unknown): string => (v === undefined ? "?" : String(v));
+
+/** The catalogue: code -> status and message. Grouped by area; add, never rename. */
+export const errorCatalog = {
+  // --- manifest ---
+  COSMO_E_MANIFEST_JSON: {
+    status: 422,
+    message: (p) =>
+      `${s(p.package)}: cosmo.json is not valid JSON (${s(p.reason)}). Fix the syntax; \`npx jsonlint cosmo.json\` or your editor points at the spot.`,
+  },
+  COSMO_E_MANIFEST_INVALID: {
+    status: 422,
+    message: (p) =>
+      `${s(p.package)}: cosmo.json is invalid: ${s(p.summary)}. Fix the field(s) named; the schema is @cosmo/core/cosmo.schema.json.`,
+  },
+  COSMO_E_PACKAGE_JSON: {
+    status: 422,
+    message: (p) =>
+      `${s(p.package)}: package.json is missing or not valid JSON (${s(p.reason)}). Every plugin is an npm package with a package.json beside its cosmo.json.`,
+  },
+  // --- discovery ---
+  COSMO_E_DISCOVERY_ROOT: {
+    status: 500,
+    message: (p) =>
+      `Cannot read the plugin root ${s(p.root)} (${s(p.reason)}). Check the path exists and is a node_modules directory the host can read.`,
+  },
+  // --- loading ---
+  COSMO_E_HOST_RANGE: {
+    status: 409,
+    message: (p) =>
+      `${s(p.plugin)} supports @cosmo/core ${s(p.range)}, but this host runs ${s(p.version)}. Install a release of the plugin made for this core, or change the host's @cosmo/core.`,
+  },
+  COSMO_E_PLUGIN_MODULE_NOT_FOUND: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: plugin_class points at ${s(p.module)}, which does not exist in the package. Build the plugin before packing it, or fix the module path in cosmo.json.`,
+  },
+  COSMO_E_PLUGIN_IMPORT_FAILED: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: importing ${s(p.module)} threw: ${s(p.reason)}. Fix the error at the top level of the plugin's module.`,
+  },
+  COSMO_E_PLUGIN_EXPORT_NOT_FOUND: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: ${s(p.module)} has no export named "${s(p.export)}". Export it, or name an existing export in plugin_class ("<module>:<export>").`,
+  },
+  COSMO_E_PLUGIN_EXPORT_INVALID: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: the export "${s(p.export)}" is ${s(p.found)}, not a plugin. Export a class with setup(ctx), or an object made with definePlugin({ setup }).`,
+  },
+  COSMO_E_PLUGIN_CONSTRUCTOR_FAILED: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: the plugin class constructor threw: ${s(p.reason)}. Keep constructors trivial and do start-up work in setup(ctx).`,
+  },
+  COSMO_E_PLUGIN_SETUP_FAILED: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: setup(ctx) failed: ${s(p.reason)}. The other plugins carry on; fix the plugin and reload.`,
+  },
+  COSMO_E_PLUGIN_SETUP_TIMEOUT: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: setup(ctx) did not finish within ${s(p.timeout)} ms. Make setup return once the plugin is ready, or raise the setup timeout.`,
+  },
+  COSMO_E_PLUGIN_TEARDOWN_FAILED: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: teardown() failed: ${s(p.reason)}. The plugin was removed anyway; release its resources on ctx.signal too.`,
+  },
+  COSMO_E_PLUGIN_ALREADY_REGISTERED: {
+    status: 409,
+    message: (p) =>
+      `A plugin named ${s(p.plugin)} is already registered. Unregister it first, or give the new one another name.`,
+  },
+  COSMO_E_PLUGIN_NOT_FOUND: {
+    status: 404,
+    message: (p) => `No plugin named ${s(p.plugin)} is registered. List the registered plugins to see their names.`,
+  },
+  COSMO_E_PREFIX_COLLISION: {
+    status: 409,
+    message: (p) =>
+      `${s(p.plugin)} wants webhook_prefix ${s(p.prefix)}, which ${s(p.other)} already uses. Two plugins cannot share a prefix: change one of them.`,
+  },
+  // --- routing ---
+  COSMO_E_ROUTE_INVALID: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)}: cannot register route ${s(p.method)} ${s(p.path)}: ${s(p.reason)}.`,
+  },
+  COSMO_E_ROUTE_NO_WEBHOOKS: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)} registered a route but its cosmo.json does not set "requires_webhooks": true with a "webhook_prefix". Add both to the manifest.`,
+  },
+  COSMO_E_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: (p) => `No plugin route matches ${s(p.method)} ${s(p.path)}. Check the plugin is active and its webhook_prefix.`,
+  },
+  COSMO_E_ROUTE_HANDLER_FAILED: {
+    status: 500,
+    message: (p) =>
+      `The route handler of ${s(p.plugin)} failed. The host's log has the stack; report it to the plugin's author.`,
+  },
+  COSMO_E_ROUTE_RESPONSE_INVALID: {
+    status: 500,
+    message: (p) =>
+      `The route handler of ${s(p.plugin)} returned a value that is neither a Response nor JSON-serialisable (${s(p.reason)}).`,
+  },
+  // --- bundler: sources and tracking ---
+  COSMO_E_SPEC_INVALID: {
+    status: 422,
+    message: (p) =>
+      `"${s(p.source)}" is not a plugin source Cosmo accepts: ${s(p.reason)}. Give an npm spec (name, name@range), a tarball path or URL, or (opt-in) a git URL.`,
+  },
+  COSMO_E_SOURCE_FORBIDDEN: {
+    status: 403,
+    message: (p) =>
+      `"${s(p.source)}" is a ${s(p.type)} source, which this host does not allow. Publish the plugin to a registry, or have the host opt in (${s(p.option)}).`,
+  },
+  COSMO_E_TRACKING_DUPLICATE: {
+    status: 409,
+    message: (p) => `${s(p.source)} is already in ${s(p.file)}. Remove it first to change how it is tracked.`,
+  },
+  COSMO_E_TRACKING_NOT_FOUND: {
+    status: 404,
+    message: (p) => `${s(p.source)} is not in ${s(p.file)}. List the tracked sources to see what is installed.`,
+  },
+  COSMO_E_TRACKING_LOCKED: {
+    status: 503,
+    message: (p) =>
+      `Another process holds the lock on ${s(p.file)} and did not release it in time. Retry; if no Cosmo process is running, delete ${s(p.file)}.lock.`,
+  },
+  // --- bundler: host, check, sync ---
+  COSMO_E_HOST_INVALID: {
+    status: 500,
+    message: (p) => `The host at ${s(p.host)} cannot be used: ${s(p.reason)}. Point Cosmo at a directory with a valid package.json and its dependencies installed.`,
+  },
+  COSMO_E_CONFLICT: {
+    status: 409,
+    message: (p) => `${s(p.source)} cannot be installed: ${s(p.summary)}. See details.conflicts for each side and how to fix it.`,
+  },
+  COSMO_E_RESOLVE_FAILED: {
+    status: 502,
+    message: (p) => `Resolving dependencies failed: ${s(p.reason)}. Check the registry in your npm config is reachable (or use --prefer-offline).`,
+  },
+  COSMO_E_SYNC_FAILED: {
+    status: 500,
+    message: (p) => `Installing the bundle failed: ${s(p.reason)}. The current bundle was left as it was.`,
+  },
+  COSMO_E_NO_BUNDLE: {
+    status: 404,
+    message: (p) => `There is no ${s(p.which ?? "current")} bundle in ${s(p.dir)}. Run sync first.`,
+  },
+} satisfies Record<string, ErrorSpec>;
+
+/** Every Cosmo error code. */
+export type CosmoErrorCode = keyof typeof errorCatalog;
+
+const BRAND = Symbol.for("cosmo.error");
+
+/** JSON shape of an error as every Cosmo HTTP API sends it. */
+export interface CosmoErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+/** An error with a `COSMO_E_*` code, an HTTP status and structured details. */
+export class CosmoError extends Error {
+  readonly code: CosmoErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown>;
+  readonly [BRAND] = true;
+
+  constructor(code: CosmoErrorCode, details: Record<string, unknown> = {}, options?: { cause?: unknown; message?: string }) {
+    const spec: ErrorSpec = errorCatalog[code];
+    super(options?.message ?? spec.message(details), options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "CosmoError";
+    this.code = code;
+    this.status = spec.status;
+    this.details = details;
+  }
+
+  /** The body every Cosmo HTTP API answers with (no stack: that goes to the log). */
+  toJSON(): CosmoErrorBody {
+    return { error: { code: this.code, message: this.message, details: this.details } };
+  }
+}
+
+/** Creates a coded error. `details` fill the message template and travel with the error. */
+export function createError(
+  code: CosmoErrorCode,
+  details: Record<string, unknown> = {},
+  options?: { cause?: unknown; message?: string },
+): CosmoError {
+  return new CosmoError(code, details, options);
+}
+
+/** True for any Cosmo error, from this copy of @cosmo/core or another (brand check, not instanceof). */
+export function isCosmoError(value: unknown): value is CosmoError {
+  return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+}
+
+/** The message of anything thrown, for error details (`reason`). */
+export function errorMessage(value: unknown): string {
+  if (value instanceof Error) return value.message;
+  if (typeof value === "string") return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
