@@ -102,6 +102,11 @@ export const errorCatalog = {
     message: (p) =>
       `${s(p.plugin)} wants webhook_prefix ${s(p.prefix)}, which ${s(p.other)} already uses. Two plugins cannot share a prefix: change one of them.`,
   },
+  COSMO_E_PLUGIN_NAME_COLLISION: {
+    status: 409,
+    message: (p) =>
+      `${s(p.package)} declares the plugin name ${s(p.plugin)}, which ${s(p.other)} already uses; ${s(p.package)} was skipped. Uninstall one of the two packages, or change the "name" in one cosmo.json.`,
+  },
   // --- routing ---
   COSMO_E_ROUTE_INVALID: {
     status: 500,
