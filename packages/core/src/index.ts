@@ -30,3 +30,7 @@ export type {
   RouteMethod,
   RouteResult,
 } from "./plugin";
+
+// Discovery
+export { discoverPlugins } from "./discovery";
+export type { Diagnostic, DiscoveredPlugin, DiscoverOptions, DiscoveryResult } from "./discovery";
