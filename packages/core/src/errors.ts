@@ -177,6 +177,65 @@ export const errorCatalog = {
     status: 404,
     message: (p) => `There is no ${s(p.which ?? "current")} bundle in ${s(p.dir)}. Run sync first.`,
   },
+  // --- runner ---
+  COSMO_E_AUTH_REQUIRED: {
+    status: 401,
+    message: () =>
+      "This endpoint changes the runner and needs the admin token. Send `Authorization: Bearer <token>`; the token is COSMO_ADMIN_TOKEN or the file admin-token in the runner's data dir.",
+  },
+  COSMO_E_HOST_FORBIDDEN: {
+    status: 403,
+    message: (p) =>
+      `The Host header "${s(p.host)}" is not one this runner answers to (DNS-rebinding guard). Call it as localhost/127.0.0.1/[::1], or add the host to the runner's allowed hosts.`,
+  },
+  COSMO_E_BODY_TOO_LARGE: {
+    status: 413,
+    message: (p) => `The request body is larger than ${s(p.limit)} bytes. Send a smaller body, or raise the runner's body limit.`,
+  },
+  COSMO_E_BODY_MALFORMED: {
+    status: 400,
+    message: (p) => `The request body is not valid JSON (${s(p.reason)}). Send a JSON object with \`Content-Type: application/json\`.`,
+  },
+  COSMO_E_BODY_INVALID: {
+    status: 422,
+    message: (p) => `The request body is invalid: ${s(p.summary)}. Fix the field(s) named in details.issues.`,
+  },
+  COSMO_E_REQUEST_INVALID: {
+    status: 400,
+    message: (p) => `The request could not be understood: ${s(p.reason)}. Check the URL and headers.`,
+  },
+  COSMO_E_API_ROUTE_NOT_FOUND: {
+    status: 404,
+    message: (p) => `The runner has no endpoint ${s(p.method)} ${s(p.path)}. See the admin API reference for the endpoints and their methods.`,
+  },
+  COSMO_E_RECORD_NOT_FOUND: {
+    status: 404,
+    message: (p) => `No plugin record has the id ${s(p.id)}. List the plugins (GET /plugins) to see their ids.`,
+  },
+  COSMO_E_RECORD_DUPLICATE: {
+    status: 409,
+    message: (p) =>
+      `A plugin record with the source ${s(p.source)} already exists (id ${s(p.id)}). Use that record, or delete it first.`,
+  },
+  COSMO_E_STORE_UNAVAILABLE: {
+    status: 503,
+    message: (p) =>
+      `The plugin store ${s(p.store)} cannot be reached (${s(p.reason)}). Check the server is running and reachable, then retry.`,
+  },
+  COSMO_E_STORE_URL_INVALID: {
+    status: 500,
+    message: (p) =>
+      `"${s(p.url)}" is not a store URL the runner knows. Leave it unset for files in the data dir, or use "memory:" or "redis://host:port[/db]".`,
+  },
+  COSMO_E_ADMIN_TOKEN_INVALID: {
+    status: 500,
+    message: (p) =>
+      `The admin token file ${s(p.file)} cannot be used (${s(p.reason)}). Delete it so the runner generates a new one, or set COSMO_ADMIN_TOKEN.`,
+  },
+  COSMO_E_INTERNAL: {
+    status: 500,
+    message: () => "The runner hit an unexpected error. Its log has the stack; please report it with the log.",
+  },
 } satisfies Record<string, ErrorSpec>;
 
 /** Every Cosmo error code. */
