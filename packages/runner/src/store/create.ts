@@ -1,0 +1,42 @@
+import { join } from "node:path";
+import { createError } from "@cosmo/core";
+import { createStorage } from "unstorage";
+import memoryDriver from "unstorage/drivers/memory";
+import { fsAtomicDriver } from "./drivers/fs-atomic";
+import { connectRedisDriver, redactUrl } from "./drivers/redis";
+import type { PluginStore } from "./types";
+import { createUnstoragePluginStore } from "./unstorage-store";
+
+/** Options of `createPluginStore`. */
+export interface CreatePluginStoreOptions {
+  /** The runner's data dir; the default store keeps its files in `<dataDir>/store`. */
+  dataDir: string;
+  /** Key prefix inside redis (default "cosmo"): two installations can share one redis. */
+  namespace?: string;
+  /** Bound on the first redis connection, in ms (default 5000). */
+  connectTimeout?: number;
+}
+
+/**
+ * Opens the plugin store a URL names: nothing = files under `<dataDir>/store` (atomic writes),
+ * `memory:` = in memory (tests), `redis://` or `rediss://` = a redis several runners share.
+ * Throws COSMO_E_STORE_URL_INVALID for any other URL and COSMO_E_STORE_UNAVAILABLE when redis
+ * does not answer in time.
+ * @example
+ * const store = await createPluginStore(process.env.COSMO_STORE_URL, { dataDir })
+ */
+export async function createPluginStore(url: string | undefined, options: CreatePluginStoreOptions): Promise<PluginStore> {
+  const trimmed = url?.trim();
+  if (!trimmed) {
+    const base = join(options.dataDir, "store");
+    return createUnstoragePluginStore(createStorage({ driver: fsAtomicDriver({ base }) }), `fs:${base}`);
+  }
+  if (trimmed === "memory:" || trimmed === "memory://") {
+    return createUnstoragePluginStore(createStorage({ driver: memoryDriver() }), "memory");
+  }
+  if (/^rediss?:\/\//i.test(trimmed)) {
+    const driver = await connectRedisDriver(trimmed, { namespace: options.namespace, connectTimeout: options.connectTimeout });
+    return createUnstoragePluginStore(createStorage({ driver }), redactUrl(trimmed));
+  }
+  throw createError("COSMO_E_STORE_URL_INVALID", { url: redactUrl(trimmed) });
+}

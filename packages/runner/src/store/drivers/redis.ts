@@ -1,0 +1,64 @@
+import { createError, errorMessage } from "@cosmo/core";
+import type { Redis } from "ioredis";
+import type { Driver } from "unstorage";
+import redisDriver from "unstorage/drivers/redis";
+
+/** Options of `connectRedisDriver`. */
+export interface RedisDriverOptions {
+  /** Key prefix, so one redis can hold several Cosmo installations (default "cosmo"). */
+  namespace?: string;
+  /** How long the first connection may take before the store counts as unavailable (ms). */
+  connectTimeout?: number;
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
+/**
+ * unstorage's redis driver, connected and checked (PING) before it is handed out. ioredis by
+ * default retries forever and queues commands meanwhile, so a runner pointed at a dead redis
+ * would hang; here the first connection is bounded and each command gives up after a few retries.
+ */
+export async function connectRedisDriver(url: string, options: RedisDriverOptions = {}): Promise<Driver> {
+  const timeout = options.connectTimeout ?? 5_000;
+  const driver = redisDriver({
+    url,
+    base: options.namespace ?? "cosmo",
+    lazyConnect: true,
+    connectTimeout: timeout,
+    // Fail a command after a short retry instead of queuing it until redis comes back.
+    maxRetriesPerRequest: 2,
+    // Keep reconnecting after the first success (redis restarts), but not too eagerly.
+    retryStrategy: (times: number) => Math.min(times * 200, 2_000),
+  });
+  const client = driver.getInstance!() as Redis;
+  let lastError: unknown;
+  // Without a listener ioredis prints every failed reconnect as an unhandled error event.
+  client.on("error", (error) => {
+    lastError = error;
+  });
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      client.connect().then(() => client.ping()),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+      }),
+    ]);
+  } catch (error) {
+    client.disconnect();
+    const reason = lastError ? errorMessage(lastError) : errorMessage(error);
+    throw createError("COSMO_E_STORE_UNAVAILABLE", { store: redactUrl(url), reason }, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+  return driver;
+}

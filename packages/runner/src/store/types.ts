@@ -1,0 +1,49 @@
+/** Where a plugin stands: added but not checked, in the bundle, or refused (see error_message). */
+export type InstallStatus = "pending" | "installed" | "failed";
+
+/** The seed's Plugin row: one plugin source the runner knows about. Timestamps are ISO strings. */
+export interface PluginRecord {
+  /** A random UUID, given by the store on create. */
+  id: string;
+  /** Display name, derived from the source (see `deriveName`). */
+  name: string;
+  /** What the user asked for: an npm spec, a tarball path or URL, a git URL. */
+  source: string;
+  install_status: InstallStatus;
+  /** Why the last install failed; null unless install_status is "failed". */
+  error_message: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+/** What a caller gives to create a record; the store fills id, status and timestamps. */
+export interface NewPluginRecord {
+  name: string;
+  source: string;
+}
+
+/** The fields an update may change. id, source and created_at are fixed for a record's life. */
+export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_status" | "error_message">>;
+
+/**
+ * Plugin records, wherever they live (memory, files, redis). Every implementation passes the one
+ * contract suite in `test/store.test.ts`.
+ */
+export interface PluginStore {
+  /** A short description for logs and errors ("memory", "fs:/path", "redis://host:port"). */
+  readonly description: string;
+  /** Adds a pending record. Throws COSMO_E_RECORD_DUPLICATE when a record has the same source. */
+  create(input: NewPluginRecord): Promise<PluginRecord>;
+  /** The record with this id, or null. */
+  get(id: string): Promise<PluginRecord | null>;
+  /** Every record, oldest first (created_at, then id). */
+  list(): Promise<PluginRecord[]>;
+  /** Applies a patch and bumps updated_at. Throws COSMO_E_RECORD_NOT_FOUND for an unknown id. */
+  update(id: string, patch: PluginRecordPatch): Promise<PluginRecord>;
+  /** Deletes a record and returns it. Throws COSMO_E_RECORD_NOT_FOUND for an unknown id. */
+  remove(id: string): Promise<PluginRecord>;
+  /** The record whose source is exactly this string, or null. */
+  findBySource(source: string): Promise<PluginRecord | null>;
+  /** Releases connections and handles (redis); the store is unusable afterwards. */
+  close(): Promise<void>;
+}
