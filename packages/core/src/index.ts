@@ -34,3 +34,28 @@ export type {
 // Discovery
 export { discoverPlugins } from "./discovery";
 export type { Diagnostic, DiscoveredPlugin, DiscoverOptions, DiscoveryResult } from "./discovery";
+
+// Plugin service
+export { PluginService } from "./service";
+export { DEFAULT_SETUP_TIMEOUT } from "./lifecycle";
+export { createPluginContext, createPluginLogger } from "./context";
+export type { PluginContextHandle, PluginContextOptions, PluginRoute } from "./context";
+export type {
+  MountedRoute,
+  PluginErrorInfo,
+  PluginInfo,
+  PluginServiceEvents,
+  PluginServiceOptions,
+  PluginSource,
+  PluginStatus,
+  RegisterOptions,
+} from "./service-types";
+
+// Loading
+export { coreVersion } from "./version";
+export { checkHostRange, instantiatePlugin, loadPlugin, loadPlugins } from "./loader";
+export type { LoadOptions } from "./loader";
+
+// Routing
+export { createRouter, errorResponse } from "./router";
+export type { CosmoRouter } from "./router";

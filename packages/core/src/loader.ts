@@ -1,0 +1,125 @@
+/**
+ * Turns a discovered package into a running plugin: host-range check, module resolution,
+ * import, export pick, instantiation, then `service.register`. Each step has its own coded
+ * error, and every failure is recorded in the service as a failed plugin, never thrown.
+ */
+import { pathToFileURL } from "node:url";
+import semver from "semver";
+import type { DiscoveredPlugin } from "./discovery";
+import { createError, errorMessage, isCosmoError, type CosmoError } from "./errors";
+import { describeValue, isPluginInstance } from "./lifecycle";
+import { parsePluginClass, type Manifest } from "./manifest";
+import { isCommonJs, moduleLabel, resolvePluginFile } from "./module-resolve";
+import type { PluginService } from "./service";
+import type { PluginInfo, PluginSource } from "./service-types";
+import { coreVersion } from "./version";
+
+/** Options of `loadPlugin` / `loadPlugins`. */
+export interface LoadOptions {
+  /** Per-plugin config, keyed by plugin name; each plugin sees its own entry only. */
+  config?: Record<string, Record<string, unknown> | undefined>;
+  /** Overrides the service's setup timeout for these plugins (ms). */
+  setupTimeout?: number;
+  /** The core version to check `cosmo` ranges against; default: this @cosmo/core's version. */
+  coreVersion?: string;
+}
+
+/** Throws COSMO_E_HOST_RANGE unless `version` satisfies the manifest's `cosmo` range (prereleases included). */
+export function checkHostRange(manifest: Manifest, version: string = coreVersion): void {
+  if (manifest.cosmo === undefined) return;
+  if (!semver.satisfies(version, manifest.cosmo, { includePrerelease: true })) {
+    throw createError("COSMO_E_HOST_RANGE", { plugin: manifest.name, range: manifest.cosmo, version });
+  }
+}
+
+// Dynamic import by file URL so Windows paths and symlinked packages load from their realpath.
+async function importModule(file: string, plugin: string, label: string): Promise<Record<string, unknown>> {
+  try {
+    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw createError("COSMO_E_PLUGIN_IMPORT_FAILED", { plugin, module: label, reason: errorMessage(error) }, { cause: error });
+  }
+}
+
+/**
+ * Picks the named export. For CommonJS, `module.exports` is the default export and its
+ * properties count as named exports, even those Node's static analysis of the file missed.
+ */
+function pickExport(ns: Record<string, unknown>, exportName: string, cjs: boolean): { found: boolean; value: unknown } {
+  if (exportName in ns) return { found: true, value: ns[exportName] };
+  const exportsObject = ns.default;
+  if (cjs && exportName !== "default" && (typeof exportsObject === "object" || typeof exportsObject === "function") && exportsObject !== null) {
+    if (exportName in exportsObject) return { found: true, value: (exportsObject as Record<string, unknown>)[exportName] };
+  }
+  return { found: false, value: undefined };
+}
+
+// A class is told from a plain function by its source (`class ...`) or, for ES5-style
+// constructors and transpiled classes, by a `setup` method on its prototype.
+function isClass(value: unknown): value is new () => unknown {
+  if (typeof value !== "function") return false;
+  if (/^class[\s{]/.test(Function.prototype.toString.call(value))) return true;
+  const proto = (value as { prototype?: { setup?: unknown } }).prototype;
+  return typeof proto?.setup === "function";
+}
+
+/** Makes a plugin instance out of an export: `new` for a class, an object with setup() as is. */
+function instantiate(value: unknown, plugin: string, exportName: string): unknown {
+  if (isClass(value)) {
+    let instance: unknown;
+    try {
+      instance = new value();
+    } catch (error) {
+      throw createError("COSMO_E_PLUGIN_CONSTRUCTOR_FAILED", { plugin, reason: errorMessage(error) }, { cause: error });
+    }
+    if (isPluginInstance(instance)) return instance;
+    throw createError("COSMO_E_PLUGIN_EXPORT_INVALID", { plugin, export: exportName, found: "a class whose instances have no setup() method" });
+  }
+  if (isPluginInstance(value)) return value;
+  throw createError("COSMO_E_PLUGIN_EXPORT_INVALID", { plugin, export: exportName, found: describeValue(value) });
+}
+
+/** Resolves, imports and instantiates a discovered plugin; throws the coded error of the step that failed. */
+export async function instantiatePlugin(discovered: DiscoveredPlugin, options: LoadOptions = {}): Promise<unknown> {
+  const { manifest, dir, packageJson } = discovered;
+  const plugin = manifest.name;
+  checkHostRange(manifest, options.coreVersion);
+  const { module, exportName } = parsePluginClass(manifest.plugin_class);
+  const label = moduleLabel(packageJson, module);
+  const file = resolvePluginFile(dir, packageJson, module);
+  if (file === undefined) throw createError("COSMO_E_PLUGIN_MODULE_NOT_FOUND", { plugin, module: label, dir });
+  const ns = await importModule(file, plugin, label);
+  const picked = pickExport(ns, exportName, isCommonJs(file, dir));
+  if (!picked.found) throw createError("COSMO_E_PLUGIN_EXPORT_NOT_FOUND", { plugin, module: label, export: exportName });
+  return instantiate(picked.value, plugin, exportName);
+}
+
+/** Loads one discovered plugin into the service. Resolves to its info; never rejects for a plugin's fault. */
+export async function loadPlugin(discovered: DiscoveredPlugin, service: PluginService, options: LoadOptions = {}): Promise<PluginInfo> {
+  const { manifest } = discovered;
+  const source: PluginSource = { packageName: discovered.packageName, packageVersion: discovered.packageVersion, dir: discovered.dir };
+  let instance: unknown;
+  try {
+    instance = await instantiatePlugin(discovered, options);
+  } catch (error) {
+    return service.recordFailure(manifest, asCosmoError(error, manifest.name), source);
+  }
+  try {
+    return await service.register(instance, { manifest, source, config: options.config?.[manifest.name], setupTimeout: options.setupTimeout });
+  } catch (error) {
+    // Only a name clash gets here: the plugin already running under that name keeps its record.
+    return service.recordFailure(manifest, asCosmoError(error, manifest.name), source);
+  }
+}
+
+/** Loads plugins one after the other, in the given order (so prefix clashes resolve predictably). */
+export async function loadPlugins(list: readonly DiscoveredPlugin[], service: PluginService, options: LoadOptions = {}): Promise<PluginInfo[]> {
+  const infos: PluginInfo[] = [];
+  for (const discovered of list) infos.push(await loadPlugin(discovered, service, options));
+  return infos;
+}
+
+function asCosmoError(error: unknown, plugin: string): CosmoError {
+  if (isCosmoError(error)) return error;
+  return createError("COSMO_E_PLUGIN_IMPORT_FAILED", { plugin, module: "?", reason: errorMessage(error) }, { cause: error });
+}

@@ -1,0 +1,113 @@
+/**
+ * The web-standard dispatcher over every active plugin's routes. It follows the service's
+ * `mount`/`unmount` events, so an unregistered plugin's routes stop answering at once, and it
+ * speaks only Request/Response: h3, node:http (via @cosmo/core/node), Express or Fastify can
+ * all mount it.
+ */
+import { addRoute, createRouter as createRou3, findRoute, removeRoute } from "rou3";
+import { createError, errorMessage, type CosmoError } from "./errors";
+import type { RouteContext } from "./plugin";
+import type { PluginService } from "./service";
+import type { MountedRoute } from "./service-types";
+
+/** A dispatcher any server can mount: a fetch function over the plugins' routes. */
+export interface CosmoRouter {
+  /** Answers a request with the matching plugin route, or a coded JSON error. Never rejects. */
+  fetch(request: Request): Promise<Response>;
+  /** Stops following the service (the router then keeps the routes it had). */
+  close(): void;
+}
+
+/** Serialises a coded error as the JSON body every Cosmo API answers with. */
+export function errorResponse(error: CosmoError): Response {
+  return Response.json(error.toJSON(), { status: error.status });
+}
+
+// `Response` from another realm (a plugin's own undici, say) fails instanceof: check its shape.
+function isResponse(value: unknown): value is Response {
+  if (value instanceof Response) return true;
+  const r = value as Response | null;
+  return typeof r === "object" && r !== null && typeof r.status === "number" && typeof r.headers?.get === "function" && "body" in r;
+}
+
+function toResponse(result: unknown, route: MountedRoute): Response {
+  if (isResponse(result)) return result;
+  if (result === undefined) return new Response(null, { status: 204 });
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(result);
+  } catch (error) {
+    route.ctx.logger.error(`route ${route.method} ${route.path} returned a value JSON cannot encode:`, error);
+    return errorResponse(createError("COSMO_E_ROUTE_RESPONSE_INVALID", { plugin: route.plugin, reason: errorMessage(error) }));
+  }
+  // JSON.stringify gives undefined for a bare function or symbol rather than throwing.
+  if (body === undefined) {
+    return errorResponse(createError("COSMO_E_ROUTE_RESPONSE_INVALID", { plugin: route.plugin, reason: `a ${typeof result}` }));
+  }
+  return new Response(body, { headers: { "content-type": "application/json;charset=UTF-8" } });
+}
+
+function decodeParams(params: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(params ?? {})) {
+    try {
+      out[key] = decodeURIComponent(value);
+    } catch {
+      out[key] = value; // malformed %-escape: hand the raw segment over rather than fail
+    }
+  }
+  return out;
+}
+
+// rou3 uses "" for a route that answers every method.
+const rou3Method = (route: MountedRoute): string => (route.method === "*" ? "" : route.method);
+
+/**
+ * Creates the dispatcher for a service's plugins.
+ * @example createServer(toNodeListener(createRouter(service).fetch)).listen(3000)
+ */
+export function createRouter(service: PluginService): CosmoRouter {
+  const tree = createRou3<MountedRoute>();
+  const mount = (routes: MountedRoute[]) => {
+    for (const route of routes) addRoute(tree, rou3Method(route), route.path, route);
+  };
+  const unmount = (routes: MountedRoute[]) => {
+    for (const route of routes) removeRoute(tree, rou3Method(route), route.path);
+  };
+  mount(service.routes());
+  service.on("mount", mount).on("unmount", unmount);
+
+  async function dispatch(request: Request): Promise<Response> {
+    const url = new URL(request.url);
+    const method = request.method.toUpperCase();
+    let match = findRoute(tree, method, url.pathname);
+    // HEAD is GET without a body: a plugin need not register both.
+    const headAsGet = !match && method === "HEAD";
+    if (headAsGet) match = findRoute(tree, "GET", url.pathname);
+    if (!match) {
+      return errorResponse(createError("COSMO_E_ROUTE_NOT_FOUND", { method, path: url.pathname }));
+    }
+    const route = match.data;
+    const routeCtx: RouteContext = Object.freeze({ ...route.ctx, params: decodeParams(match.params), url });
+    let response: Response;
+    try {
+      response = toResponse(await route.handler(request, routeCtx), route);
+    } catch (error) {
+      // The stack is for the host's log; the client only learns which plugin failed.
+      route.ctx.logger.error(`route ${method} ${url.pathname} threw:`, error);
+      return errorResponse(createError("COSMO_E_ROUTE_HANDLER_FAILED", { plugin: route.plugin, method, path: url.pathname }));
+    }
+    if (headAsGet) {
+      await response.body?.cancel();
+      return new Response(null, { status: response.status, statusText: response.statusText, headers: response.headers });
+    }
+    return response;
+  }
+
+  return {
+    fetch: dispatch,
+    close: () => {
+      service.off("mount", mount).off("unmount", unmount);
+    },
+  };
+}
