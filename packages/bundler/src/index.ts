@@ -1,1 +1,6 @@
-export {};
+// @cosmo/bundler: the public API. Anything not exported here is private.
+
+// Tracking file
+export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, trackingFile } from "./tracking";
+export type { TrackedFile, TrackingOptions } from "./tracking";
+export type { LockOptions } from "./lock";

@@ -1,0 +1,123 @@
+/**
+ * The tracking file, `<dataDir>/plugins/installed_plugins.txt`: the plugin sources a host has
+ * installed, one a line, as in the seed. People may edit it, so blank lines and `#` comments
+ * are kept through every edit. Writes are atomic (temp file + rename, so a reader sees the old
+ * file or the new one, never half of one) and serialised between processes by a lock.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { createError } from "@cosmo/core";
+import writeFileAtomic from "write-file-atomic";
+import { LockTimeoutError, withLock, type LockOptions } from "./lock";
+
+/** The tracking file's contents: every line as written, and the sources among them. */
+export interface TrackedFile {
+  /** Absolute path of the file (it may not exist yet). */
+  file: string;
+  /** Every line, comments and blanks included, without line endings. */
+  lines: string[];
+  /** The sources, normalised, in file order. */
+  sources: string[];
+}
+
+/** Options of the tracking-file writers. */
+export interface TrackingOptions {
+  /** How long to wait for another process's edit (see LockOptions). */
+  lock?: LockOptions;
+}
+
+/** Path of the tracking file under a data dir. */
+export function trackingFile(dataDir: string): string {
+  return join(dataDir, "plugins", "installed_plugins.txt");
+}
+
+/**
+ * The form two sources are compared in: trimmed. Only a `#` at the start of a line makes a
+ * comment, since sources may hold one (`git+https://…#v1.2.0`).
+ */
+export function normalizeSource(source: string): string {
+  return source.trim();
+}
+
+function isSourceLine(line: string): boolean {
+  const t = line.trim();
+  return t !== "" && !t.startsWith("#");
+}
+
+function parse(file: string, text: string): TrackedFile {
+  const lines = text.split(/\r?\n/);
+  // A file that ends with a newline splits into a last empty string that is not a line.
+  if (lines.at(-1) === "") lines.pop();
+  return { file, lines, sources: lines.filter(isSourceLine).map(normalizeSource) };
+}
+
+/** Reads and parses the tracking file; a missing file is an empty one. */
+export async function readTracked(dataDir: string): Promise<TrackedFile> {
+  const file = trackingFile(dataDir);
+  try {
+    return parse(file, await readFile(file, "utf8"));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return { file, lines: [], sources: [] };
+    throw error;
+  }
+}
+
+/** The tracked sources, in file order. */
+export async function listTracked(dataDir: string): Promise<string[]> {
+  return (await readTracked(dataDir)).sources;
+}
+
+function checkSource(source: string): string {
+  const normalized = normalizeSource(source);
+  if (normalized === "") throw createError("COSMO_E_SPEC_INVALID", { source, reason: "it is empty" });
+  if (/[\r\n]/.test(normalized)) throw createError("COSMO_E_SPEC_INVALID", { source, reason: "it spans several lines" });
+  if (normalized.startsWith("#")) throw createError("COSMO_E_SPEC_INVALID", { source, reason: "it starts with #, which marks a comment" });
+  return normalized;
+}
+
+/** Reads, edits and rewrites the file under the lock: the one way this module writes. */
+async function edit(dataDir: string, options: TrackingOptions, change: (tracked: TrackedFile) => string[]): Promise<string[]> {
+  const file = trackingFile(dataDir);
+  const dir = join(dataDir, "plugins");
+  try {
+    return await withLock(
+      dir,
+      `${file}.lock`,
+      async () => {
+        const tracked = await readTracked(dataDir);
+        const lines = change(tracked);
+        await writeFileAtomic(file, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+        return lines.filter(isSourceLine).map(normalizeSource);
+      },
+      options.lock,
+    );
+  } catch (error) {
+    if (error instanceof LockTimeoutError) throw createError("COSMO_E_TRACKING_LOCKED", { file }, { cause: error });
+    throw error;
+  }
+}
+
+/**
+ * Appends a source. Throws `COSMO_E_TRACKING_DUPLICATE` if it is already tracked.
+ * @returns the sources after the edit
+ */
+export async function addTracked(dataDir: string, source: string, options: TrackingOptions = {}): Promise<string[]> {
+  const normalized = checkSource(source);
+  return edit(dataDir, options, ({ file, lines, sources }) => {
+    if (sources.includes(normalized)) throw createError("COSMO_E_TRACKING_DUPLICATE", { source: normalized, file });
+    return [...lines, normalized];
+  });
+}
+
+/**
+ * Removes a source (every line that normalises to it). Throws `COSMO_E_TRACKING_NOT_FOUND` if
+ * it is not tracked.
+ * @returns the sources after the edit
+ */
+export async function removeTracked(dataDir: string, source: string, options: TrackingOptions = {}): Promise<string[]> {
+  const normalized = normalizeSource(source);
+  return edit(dataDir, options, ({ file, lines, sources }) => {
+    if (!sources.includes(normalized)) throw createError("COSMO_E_TRACKING_NOT_FOUND", { source: normalized, file });
+    return lines.filter((line) => !isSourceLine(line) || normalizeSource(line) !== normalized);
+  });
+}
