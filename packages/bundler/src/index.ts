@@ -4,3 +4,7 @@
 export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, trackingFile } from "./tracking";
 export type { TrackedFile, TrackingOptions } from "./tracking";
 export type { LockOptions } from "./lock";
+
+// npm config
+export { loadNpmConfig } from "./npm-config";
+export type { LoadNpmConfigOptions } from "./npm-config";
