@@ -1,0 +1,210 @@
+/**
+ * The conflict check, in memory: Arborist's `buildIdealTree` over the bundled manifest of host +
+ * installed plugins + the candidate, then Cosmo's own checks on the tree. Nothing is written but
+ * the npm cache (DESIGN.md): Arborist is pointed at the current bundle (read only, so it starts
+ * from its lockfile and re-resolves only what changed) or, with no bundle yet, at the host's
+ * node_modules, a directory that always exists and has no package.json or lockfile of its own.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { isCosmoError } from "@cosmo/core";
+import Arborist from "@npmcli/arborist";
+import { bundleManifest, packCacheDir, type BundledManifest } from "./bundle";
+import type { Conflict } from "./conflicts";
+import { readHost } from "./host";
+import type { NpmOptions } from "./npm-options";
+import {
+  collisionConflicts,
+  engineConflicts,
+  hostRangeConflict,
+  notAPluginConflict,
+  readPluginManifest,
+  singletonConflicts,
+  type PluginManifestResult,
+  type TreeNode,
+} from "./plugin-checks";
+import { conflictFromResolveError } from "./resolve-errors";
+import { parseSource, resolveSources, type ResolvedSource, type Source, type SourcePolicy } from "./source";
+
+/** What a checker is set up with: one host, one npm config, one policy. */
+export interface CheckerOptions extends SourcePolicy {
+  /** The host directory. */
+  host: string;
+  npmOptions?: NpmOptions;
+  /** Packages that must have one copy only, besides the host's `cosmo.shared`. */
+  sharedSingletons?: readonly string[];
+  /** Cosmo's data dir (local directory plugins are packed under it). */
+  dataDir?: string;
+  /** The current bundle (package.json + package-lock.json from the last sync): the check starts from its lockfile. */
+  bundleDir?: string;
+  /** The Node version engines are checked against; default `process.version`. */
+  nodeVersion?: string;
+}
+
+/** One check: the plugins installed now and the one to add. */
+export interface CheckRequest {
+  installed: ReadonlyArray<string | Source>;
+  candidate: string | Source;
+}
+
+/** The answer of a check: ok, or the conflicts, and the ideal tree when one could be built. */
+export interface CheckResult {
+  ok: boolean;
+  conflicts: Conflict[];
+  /** Arborist's ideal tree (in memory) when resolution succeeded. */
+  tree?: Arborist.Node;
+}
+
+/** A conflict checker that keeps resolver state (packuments, plugin manifests) across checks. */
+export interface Checker {
+  /** Checks one more plugin against the host and the installed plugins. */
+  check(request: CheckRequest): Promise<CheckResult>;
+  /** Forgets cached packuments and manifests (e.g. after a publish the process must see). */
+  clearCache(): void;
+}
+
+/** Reads `<dir>/package.json` when `<dir>` also has a lockfile: the base an incremental check starts from. */
+async function readBundleBase(dir: string | undefined): Promise<BundledManifest | undefined> {
+  if (dir === undefined) return undefined;
+  try {
+    const [pkg] = await Promise.all([readFile(join(dir, "package.json"), "utf8"), readFile(join(dir, "package-lock.json"))]);
+    return JSON.parse(pkg) as BundledManifest;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The add/rm requests that turn the root's dependencies `from` into `to`. */
+function diffDependencies(from: Record<string, string>, to: Record<string, string>): { add: string[]; rm: string[] } {
+  const add = Object.entries(to)
+    .filter(([name, spec]) => from[name] !== spec)
+    .map(([name, spec]) => `${name}@${spec}`);
+  const rm = Object.keys(from).filter((name) => to[name] === undefined);
+  return { add, rm };
+}
+
+/**
+ * Creates a checker. Keep one per process: its packument cache makes the second check of a
+ * session resolve from memory.
+ * @example const checker = createChecker({ host, npmOptions }); await checker.check({ installed, candidate });
+ */
+export function createChecker(options: CheckerOptions): Checker {
+  // Shared with every Arborist/pacote call: packuments fetched once per process.
+  let packumentCache = new Map<string, unknown>();
+  let manifests = new Map<string, PluginManifestResult>();
+  let names = new Map<string, ResolvedSource>();
+  const npmOptions = options.npmOptions ?? {};
+  const fetchOptions = { ...npmOptions, packumentCache };
+
+  async function resolveOne(input: string | Source): Promise<ResolvedSource> {
+    const source = typeof input === "string" ? parseSource(input, options) : input;
+    // Registry specs carry their name; directories are repacked each time (their files change).
+    const cacheable = source.type !== "directory" && source.name === undefined;
+    const cached = cacheable ? names.get(source.spec) : undefined;
+    if (cached !== undefined) return { ...cached, raw: source.raw };
+    const [resolved] = await resolveSources([source], { ...options, cacheDir: packCacheDir(options.dataDir), npmOptions: fetchOptions });
+    if (cacheable) names.set(source.spec, resolved as ResolvedSource);
+    return resolved as ResolvedSource;
+  }
+
+  async function manifestOf(plugin: ResolvedSource, node: TreeNode | undefined): Promise<PluginManifestResult> {
+    // Registry nodes are fetched by resolved URL + integrity, so the key names the exact bytes.
+    const spec = plugin.type === "registry" && node?.resolved ? node.resolved : plugin.spec;
+    const key = `${plugin.name}|${spec}|${node?.integrity ?? ""}`;
+    const cached = manifests.get(key);
+    if (cached !== undefined) return cached;
+    const result = await readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined });
+    manifests.set(key, result);
+    return result;
+  }
+
+  async function check({ installed, candidate }: CheckRequest): Promise<CheckResult> {
+    let candidateSource: ResolvedSource;
+    try {
+      candidateSource = await resolveOne(candidate);
+    } catch (error) {
+      if (isCosmoError(error) && error.code === "COSMO_E_SOURCE_FORBIDDEN") {
+        const raw = typeof candidate === "string" ? candidate : candidate.raw;
+        const type = String(error.details.type);
+        return {
+          ok: false,
+          conflicts: [{
+            kind: "forbidden-source", plugin: raw, package: raw, wanted: type, found: "not allowed", requiredBy: "host",
+            message: error.message,
+            hint: `Publish the plugin to a registry and install it by name, or have the host opt in (${String(error.details.option)}).`,
+          }],
+        };
+      }
+      throw error;
+    }
+    const [host, plugins] = await Promise.all([readHost(options.host), Promise.all(installed.map(resolveOne))]);
+    plugins.push(candidateSource);
+    const desired = bundleManifest(host, plugins);
+
+    const base = await readBundleBase(options.bundleDir);
+    const path = base === undefined ? join(host.dir, "node_modules") : (options.bundleDir as string);
+    const { add, rm } = diffDependencies(base?.dependencies ?? {}, desired.dependencies);
+
+    const pluginNames = new Set(plugins.map((p) => p.name));
+    const arb = new Arborist({
+      ...fetchOptions,
+      path,
+      ignoreScripts: true,
+      audit: false,
+      // Engines are checked below and reported as conflicts, not thrown mid-resolution.
+      engineStrict: false,
+      // Arborist enforces the same policy on transitive dependencies (EALLOWGIT / EALLOWREMOTE).
+      allowGit: options.allowGit ? "all" : "none",
+      allowRemote: options.allowRemote ? "all" : "none",
+    } as Arborist.Options);
+    let tree: TreeNode;
+    try {
+      tree = (await arb.buildIdealTree({ add, rm })) as unknown as TreeNode;
+    } catch (error) {
+      const ctx = { plugins: pluginNames, hostDeps: new Set(Object.keys(host.links)), candidate: candidateSource.name };
+      const conflicts = [conflictFromResolveError(error, ctx)];
+      // Say "not a plugin" too when that is also true: the more useful half of the answer.
+      const manifest = await manifestOf(candidateSource, undefined).catch(() => undefined);
+      if (manifest !== undefined && "problem" in manifest) conflicts.push(notAPluginConflict(candidateSource.name, manifest.problem));
+      return { ok: false, conflicts };
+    }
+
+    const results = await Promise.all(plugins.map((p) => manifestOf(p, tree.children.get(p.name))));
+    const conflicts: Conflict[] = [];
+    const others = new Map<string, import("@cosmo/core").Manifest>();
+    plugins.forEach((plugin, i) => {
+      const result = results[i] as PluginManifestResult;
+      if (plugin !== candidateSource && "manifest" in result) others.set(plugin.name, result.manifest);
+    });
+    const mine = results[results.length - 1] as PluginManifestResult;
+    if ("problem" in mine) {
+      conflicts.push(notAPluginConflict(candidateSource.name, mine.problem));
+    } else {
+      conflicts.push(...hostRangeConflict(candidateSource.name, mine.manifest, host.coreVersion));
+      conflicts.push(...collisionConflicts(candidateSource.name, mine.manifest, others));
+    }
+    conflicts.push(...engineConflicts(tree, pluginNames, options.nodeVersion ?? process.version));
+    const shared = [...(options.sharedSingletons ?? []), ...host.shared];
+    conflicts.push(...singletonConflicts(tree, shared, pluginNames));
+    return { ok: conflicts.length === 0, conflicts, tree: tree as unknown as Arborist.Node };
+  }
+
+  return {
+    check,
+    clearCache() {
+      packumentCache = new Map();
+      fetchOptions.packumentCache = packumentCache;
+      manifests = new Map();
+      names = new Map();
+    },
+  };
+}
+
+/**
+ * Checks whether `candidate` can join the host and its installed plugins, without writing
+ * anything. A one-shot {@link createChecker}; keep a checker instead when checking often.
+ * @example const { ok, conflicts } = await check({ host, installed: [], candidate: "plugin-ok@^1", npmOptions });
+ */
+export async function check(options: CheckerOptions & CheckRequest): Promise<CheckResult> {
+  return createChecker(options).check(options);
+}
