@@ -82,7 +82,7 @@ describe("validateManifest", () => {
     ["./dist/index.js:SmartSwitch", "./dist/index.js", "SmartSwitch"],
     ["./index.js", "./index.js", "default"],
     [":SmartSwitch", undefined, "SmartSwitch"],
-    ["../shared/plugin.mjs:$Plugin_2", "../shared/plugin.mjs", "$Plugin_2"],
+    ["./shared/plugin.mjs:$Plugin_2", "./shared/plugin.mjs", "$Plugin_2"],
     ["./index.js:default", "./index.js", "default"],
   ])("accepts plugin_class %j as module %j and export %j", (pluginClass, module, exportName) => {
     expect(errorFor({ plugin_class: pluginClass })).toBeUndefined();
