@@ -102,11 +102,17 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
   const name = manifest.name;
   const controller = new AbortController();
   const seen = new Set<string>();
+  const logger = createPluginLogger(name, options.logger);
 
   function route(method: string, path: string, handler: RouteHandler): void {
     const upper = typeof method === "string" ? method.toUpperCase() : "";
     const invalid = (reason: string) => createError("COSMO_E_ROUTE_INVALID", { plugin: name, method, path, reason });
-    if (controller.signal.aborted) throw invalid("the plugin was torn down");
+    // After teardown (or a failed setup) a late call, from a timer say, has no caller to throw
+    // to but the event loop, where it would crash the host: log it and ignore it.
+    if (controller.signal.aborted) {
+      logger.warn(`ignored route ${upper} ${String(path)}: the plugin is no longer running`);
+      return;
+    }
     if (!manifest.requires_webhooks || manifest.webhook_prefix === undefined) {
       throw createError("COSMO_E_ROUTE_NO_WEBHOOKS", { plugin: name, method, path });
     }
@@ -124,7 +130,7 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
   const ctx: PluginContext = Object.freeze({
     name,
     manifest,
-    logger: createPluginLogger(name, options.logger),
+    logger,
     config: freezeConfig(options.config),
     storage: prefixStorage(options.storage, `plugins:${name}`),
     signal: controller.signal,

@@ -200,3 +200,15 @@ describe("PluginService", () => {
     expect(service.list()).toHaveLength(1);
   });
 });
+
+describe("ctx after teardown", () => {
+  it("ignores and logs a route registered after the plugin was torn down, instead of throwing", async () => {
+    const { service, lines } = newService();
+    let ctx: PluginContext | undefined;
+    await service.register({ setup: (c: PluginContext) => { ctx = c; } }, { manifest: manifest("late", "/late") });
+    await service.unregister("late");
+    expect(() => ctx?.route("GET", "/x", () => 1)).not.toThrow();
+    expect(service.routes()).toEqual([]);
+    expect(lines.some((l) => l.startsWith("[late] ignored route GET /x"))).toBe(true);
+  });
+});
