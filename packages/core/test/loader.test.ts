@@ -96,7 +96,8 @@ async function tempPackage(files: Record<string, string>, pluginClass: string, p
     await mkdir(join(dir, path, ".."), { recursive: true });
     await writeFile(join(dir, path), text);
   }
-  const manifest = validateManifest({ name: "temp", version: "1.0.0", plugin_class: pluginClass }, "temp");
+  // Set after validation, so a test can also hand the loader a plugin_class the schema refuses.
+  const manifest = { ...validateManifest({ name: "temp", version: "1.0.0", plugin_class: ":default" }, "temp"), plugin_class: pluginClass };
   const plugin: DiscoveredPlugin = { packageName: "temp", packageVersion: "1.0.0", dir, manifest, packageJson, root: tmpdir() };
   return { plugin, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
@@ -123,7 +124,7 @@ describe("module resolution", () => {
     }
   });
 
-  it("refuses a plugin_class module outside the package as COSMO_E_PLUGIN_MODULE_NOT_FOUND", async () => {
+  it("refuses a module outside the package even from an unvalidated manifest, as COSMO_E_PLUGIN_MODULE_NOT_FOUND", async () => {
     const { plugin, cleanup } = await tempPackage({ "index.js": "" }, "../outside.js:X", { name: "temp" });
     try {
       const info = await loadPlugin(plugin, new PluginService({ logger: quiet }));
