@@ -1,1 +1,27 @@
-export {};
+// cosmo-runner: the public API. Anything not exported here is private.
+
+// App (the admin API)
+export { createApp, DEFAULT_BODY_LIMIT } from "./app";
+export type { CreateAppOptions } from "./app";
+export type { PluginOperations } from "./operations";
+export { deriveName } from "./source-name";
+
+// HTTP pieces, for hosts that mount the guards or the error shape themselves
+export { authGuard, bodyLimitGuard, hostGuard, LOOPBACK_HOSTS } from "./http/guards";
+export { errorResponse, toCosmoError } from "./http/errors";
+export type { RunnerLogger } from "./http/errors";
+export type { BodyIssue } from "./http/body";
+
+// Store
+export { createPluginStore } from "./store/create";
+export type { CreatePluginStoreOptions } from "./store/create";
+export { createUnstoragePluginStore } from "./store/unstorage-store";
+export { fsAtomicDriver } from "./store/drivers/fs-atomic";
+export type { FsAtomicOptions } from "./store/drivers/fs-atomic";
+export type { InstallStatus, NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore } from "./store/types";
+
+// Data dir and admin token
+export { resolveDataDir } from "./data-dir";
+export type { DataDirOptions } from "./data-dir";
+export { ADMIN_TOKEN_FILE, loadAdminToken, tokensEqual } from "./token";
+export type { AdminToken, AdminTokenOptions } from "./token";

@@ -1,0 +1,61 @@
+import { consola } from "consola";
+import { H3 } from "h3";
+import pkg from "../package.json" with { type: "json" };
+import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
+import { authGuard, bodyLimitGuard, hostGuard } from "./http/guards";
+import type { PluginOperations } from "./operations";
+import { registerPluginRoutes } from "./routes/plugins";
+import type { PluginStore } from "./store/types";
+
+/** Default cap on request bodies: 1 MiB is far more than any admin request needs. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Options of `createApp`. */
+export interface CreateAppOptions {
+  store: PluginStore;
+  /** The admin token that POST/PUT/PATCH/DELETE need as `Authorization: Bearer <token>`. */
+  token: string;
+  /** Host names answered besides localhost, 127.0.0.1 and [::1] (e.g. when bound to a LAN). */
+  allowedHosts?: string[];
+  /** Largest request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
+  /** The RPC work; each operation given adds its endpoint (see PluginOperations). */
+  operations?: Partial<PluginOperations>;
+  /** Where stacks of unexpected errors go (default: consola tagged cosmo-runner). */
+  logger?: RunnerLogger;
+}
+
+/**
+ * The runner's admin API as an h3 app. Every request passes the Host check, then (when it
+ * mutates) the token check, then the body limit; every error leaves as
+ * `{ error: { code, message, details } }` with its COSMO_E_ code's status.
+ * @example
+ * const app = createApp({ store, token })
+ * createServer(toNodeHandler(app)).listen(4000, "127.0.0.1")
+ */
+export function createApp(options: CreateAppOptions): H3 {
+  if (!options.token) throw new TypeError("createApp: an admin token is required");
+  const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const logger = options.logger ?? consola.withTag("cosmo-runner");
+  const startedAt = Date.now();
+
+  const app = new H3({
+    // h3 would print unhandled errors itself; toCosmoError logs them once, with the route.
+    silent: true,
+    onError: (error, event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger })),
+  });
+
+  app.use(hostGuard(options.allowedHosts));
+  app.use(authGuard(options.token));
+  app.use(bodyLimitGuard(bodyLimit));
+
+  app.get("/health", () => ({
+    status: "ok",
+    version: pkg.version,
+    uptime_ms: Date.now() - startedAt,
+    store: options.store.description.split(":")[0],
+  }));
+
+  registerPluginRoutes(app, { store: options.store, operations: options.operations });
+  return app;
+}

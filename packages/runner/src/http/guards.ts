@@ -1,0 +1,63 @@
+import { createError } from "@cosmo/core";
+import { assertBodySize, type H3Event, type Middleware } from "h3";
+import { tokensEqual } from "../token";
+
+/** Host names a runner on loopback always answers to. */
+export const LOOPBACK_HOSTS: readonly string[] = ["localhost", "127.0.0.1", "[::1]"];
+
+const MUTATING = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+/** The host name of a Host header without its port, lower-cased; IPv6 keeps its brackets. */
+export function hostName(header: string): string {
+  const value = header.trim().toLowerCase();
+  if (value.startsWith("[")) {
+    const end = value.indexOf("]");
+    return end === -1 ? value : value.slice(0, end + 1);
+  }
+  const colon = value.indexOf(":");
+  return colon === -1 ? value : value.slice(0, colon);
+}
+
+/** An allowedHosts entry as hostName gives it: a bare IPv6 address ("::1") gets its brackets. */
+function allowedName(entry: string): string {
+  const value = entry.trim();
+  const bareIPv6 = !value.startsWith("[") && value.split(":").length > 2;
+  return hostName(bareIPv6 ? `[${value}]` : value);
+}
+
+/**
+ * Refuses requests whose Host header names a host other than loopback or `allowed` (any port).
+ * A web page on an attacker's domain that re-points its DNS at 127.0.0.1 reaches the runner
+ * with its own domain in Host: this is what stops it (DNS rebinding).
+ */
+export function hostGuard(allowed: readonly string[] = []): Middleware {
+  const hosts = new Set([...LOOPBACK_HOSTS, ...allowed.map(allowedName)]);
+  return (event: H3Event) => {
+    // A Request made in-process (app.fetch) has no Host header; its URL says where it is going.
+    // Falling back is safe: the attack comes from browsers, and browsers always send Host.
+    const host = event.req.headers.get("host") ?? event.url.host;
+    if (!hosts.has(hostName(host))) throw createError("COSMO_E_HOST_FORBIDDEN", { host });
+  };
+}
+
+/** Requires `Authorization: Bearer <token>` on POST, PUT, PATCH and DELETE; reads stay open. */
+export function authGuard(token: string): Middleware {
+  return (event: H3Event) => {
+    if (!MUTATING.has(event.req.method.toUpperCase())) return;
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(event.req.headers.get("authorization") ?? "");
+    if (!match?.[1] || !tokensEqual(match[1], token)) throw createError("COSMO_E_AUTH_REQUIRED");
+  };
+}
+
+/**
+ * Caps request bodies at `limit` bytes: a declared Content-Length over it is refused at once;
+ * a chunked body is cut off while it is read (h3 wraps the stream; its 413 is mapped to
+ * COSMO_E_BODY_TOO_LARGE by the error handler).
+ */
+export function bodyLimitGuard(limit: number): Middleware {
+  return (event: H3Event) => {
+    const length = event.req.headers.get("content-length");
+    if (length && Number(length) > limit) throw createError("COSMO_E_BODY_TOO_LARGE", { limit });
+    assertBodySize(event, limit);
+  };
+}

@@ -1,0 +1,63 @@
+import { createError } from "@cosmo/core";
+import { getRouterParam, type H3, type H3Event } from "h3";
+import { z } from "zod";
+import { readValidatedJson } from "../http/body";
+import { jsonResponse } from "../http/errors";
+import type { PluginOperations } from "../operations";
+import { deriveName } from "../source-name";
+import type { PluginRecord, PluginStore } from "../store/types";
+
+/** Body of `POST /plugins`. */
+export const createPluginBody = z.object({
+  source: z.string().trim().min(1, "must not be empty").max(2048, "must be at most 2048 characters"),
+});
+
+/** What the plugin routes need. */
+export interface PluginRoutesOptions {
+  store: PluginStore;
+  operations?: Partial<PluginOperations>;
+}
+
+// Both spellings answer: the seed's API writes `/plugins/`, most clients send `/plugins`.
+const both = (path: string) => [path, `${path}/`];
+
+/**
+ * Registers the CRUD routes on `/plugins` and, for each operation given, its RPC route. The
+ * static paths (installed, report, apply) are registered before `/plugins/:id`; rou3 prefers a
+ * static segment over a parameter anyway, so `GET /plugins/installed` never reads as an id.
+ */
+export function registerPluginRoutes(app: H3, { store, operations = {} }: PluginRoutesOptions): void {
+  const record = async (event: H3Event): Promise<PluginRecord> => {
+    const id = getRouterParam(event, "id") ?? "";
+    const found = await store.get(id);
+    if (!found) throw createError("COSMO_E_RECORD_NOT_FOUND", { id });
+    return found;
+  };
+
+  const { install, uninstall, apply, installed, report } = operations;
+  if (installed) app.get("/plugins/installed", () => installed());
+  if (report) app.get("/plugins/report", () => report());
+  if (apply) app.post("/plugins/apply", () => apply());
+  if (install) app.post("/plugins/:id/install", async (event) => install(await record(event)));
+  if (uninstall) app.post("/plugins/:id/uninstall", async (event) => uninstall(await record(event)));
+
+  for (const path of both("/plugins")) {
+    app.get(path, async () => ({ plugins: await store.list() }));
+    app.post(path, async (event) => {
+      const { source } = await readValidatedJson(event, createPluginBody);
+      const created = await store.create({ name: deriveName(source), source });
+      return jsonResponse(created, 201, { location: `/plugins/${created.id}` });
+    });
+  }
+
+  app.get("/plugins/:id", (event) => record(event));
+
+  // 204 and no body: the client named the record and, on success, it is gone. An installed
+  // record is uninstalled first, so deleting never leaves a plugin in the bundle without a row.
+  app.delete("/plugins/:id", async (event) => {
+    const found = await record(event);
+    if (uninstall && found.install_status === "installed") await uninstall(found);
+    await store.remove(found.id);
+    return new Response(null, { status: 204 });
+  });
+}
