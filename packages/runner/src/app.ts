@@ -1,6 +1,7 @@
 import { consola } from "consola";
 import { H3 } from "h3";
-import pkg from "../package.json" with { type: "json" };
+// Named import: tsup inlines just the version, not the whole manifest.
+import { version } from "../package.json";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
 import { authGuard, bodyLimitGuard, hostGuard } from "./http/guards";
 import type { PluginOperations } from "./operations";
@@ -51,7 +52,7 @@ export function createApp(options: CreateAppOptions): H3 {
 
   app.get("/health", () => ({
     status: "ok",
-    version: pkg.version,
+    version,
     uptime_ms: Date.now() - startedAt,
     store: options.store.description.split(":")[0],
   }));
