@@ -173,6 +173,21 @@ describe("createPluginStore", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
+  it("fails operations with COSMO_E_STORE_UNAVAILABLE, not a hang, when redis goes away after connecting", async () => {
+    const server = await startRedis();
+    const store = await createPluginStore(server.url, { dataDir: "/x" });
+    try {
+      await store.create({ name: "a", source: "a@1" });
+      await server.stop();
+      const started = Date.now();
+      await expectCode(store.list(), "COSMO_E_STORE_UNAVAILABLE");
+      expect(Date.now() - started).toBeLessThan(5_000);
+    } finally {
+      await store.close();
+      await server.stop();
+    }
+  }, 20_000);
+
   it("does not put a redis password in its errors", async () => {
     const port = await freePort();
     const error = await createPluginStore(`redis://user:s3cret@127.0.0.1:${port}`, { dataDir: "/x", connectTimeout: 500 }).catch((e: Error) => e);
