@@ -1,5 +1,9 @@
+import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
+import { promisify } from "node:util";
 import { inject, describe, expect, it } from "vitest";
 import pacote from "pacote";
+import { registryEnv } from "./helpers/registry";
 
 // Pins the test registry itself: every other bundler test stands on it.
 describe("test registry", () => {
@@ -28,5 +32,15 @@ describe("test registry", () => {
   it("answers 404 for a package it does not hold (no uplinks)", async () => {
     const res = await fetch(`${registry}left-pad`);
     expect(res.status).toBe(404);
+  });
+
+  it("points a spawned npm at it through registryEnv, whatever the machine's npm config says", async () => {
+    const { env, dir } = await registryEnv(registry, { ...process.env, npm_config_registry: "http://127.0.0.1:9/" });
+    try {
+      const { stdout } = await promisify(execFile)("npm", ["view", "shared-lib", "version"], { env });
+      expect(stdout.trim()).toBe("2.0.0");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

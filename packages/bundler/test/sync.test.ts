@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { lstat, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { currentBundle } from "../src/bundle-dirs";
+import { loadNpmConfig } from "../src/npm-config";
 import { rollback, sync } from "../src/sync";
 import { findFiles, hashTree } from "./helpers/tree-hash";
 
@@ -162,5 +163,26 @@ describe("sync", () => {
   it("reports COSMO_E_NO_BUNDLE when there is no bundle or nothing to roll back to", async () => {
     await expect(currentBundle(dataDir)).rejects.toMatchObject({ code: "COSMO_E_NO_BUNDLE" });
     await expect(rollback({ dataDir })).rejects.toMatchObject({ code: "COSMO_E_NO_BUNDLE" });
+  });
+
+  it("honours the user's npm config from loadNpmConfig: registry, cache and offline", async () => {
+    const home = join(dataDir, "home");
+    const cacheRoot = join(dataDir, "user-cache");
+    const env = { HOME: home, PATH: process.env.PATH, npm_config_globalconfig: join(dataDir, "no-global-npmrc") };
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, ".npmrc"), `registry=${inject("registryUrl")}\ncache=${cacheRoot}\n`);
+    const fromConfig = await loadNpmConfig({ cwd: dataDir, env, npmPath: join(dataDir, "no-npm") });
+    const manifest = manifestWith({ "plugin-ok": "^1.0.0" });
+
+    // Offline with an empty cache: nothing to install from.
+    const offline = await loadNpmConfig({ cwd: dataDir, env: { ...env, npm_config_offline: "true" }, npmPath: join(dataDir, "no-npm") });
+    await expect(sync({ dataDir, manifest, npmOptions: offline })).rejects.toMatchObject({ code: "COSMO_E_SYNC_FAILED" });
+
+    // Online it fills the user's cache (where npm itself keeps it) ...
+    await sync({ dataDir, manifest, npmOptions: fromConfig });
+    expect(existsSync(join(cacheRoot, "_cacache"))).toBe(true);
+    // ... after which the same install works offline.
+    const { path } = await sync({ bundleDir: join(dataDir, "offline-bundle"), manifest, npmOptions: offline });
+    expect(existsSync(join(path, "node_modules/plugin-ok/cosmo.json"))).toBe(true);
   });
 });
