@@ -11,8 +11,9 @@ export const RESERVED_PREFIXES = ["/plugins", "/health", "/_cosmo"] as const;
 
 // Lowercase path segments: letters, digits, `-`, `_`. No trailing slash, no empty segment.
 const PREFIX_PATTERN = /^(\/[a-z0-9_-]+)+$/;
-// "<module path>:<export>", both optional but not both empty; a module path is relative.
-const PLUGIN_CLASS_PATTERN = /^(\.{1,2}\/[^:]+)?(:[A-Za-z_$][\w$]*)?$/;
+// "<module path>:<export>", both optional but not both empty; the module path starts with "./"
+// and has no ".." segment, so a manifest can only point inside its own package.
+const PLUGIN_CLASS_PATTERN = /^(\.\/(?!(?:[^:]*\/)?\.\.(?:\/|:|$))[^:]+)?(:[A-Za-z_$][\w$]*)?$/;
 
 /** True when `prefix` is one of the reserved prefixes or sits under one. */
 export function isReservedPrefix(prefix: string): boolean {
@@ -37,7 +38,7 @@ export const manifestSchema = z
       .string()
       .min(1)
       .regex(PLUGIN_CLASS_PATTERN, {
-        message: 'a "<module path>:<export name>" such as "./dist/index.js:MyPlugin" (module path starts with ./)',
+        message: 'a "<module path>:<export name>" such as "./dist/index.js:MyPlugin" (module path starts with ./ and stays inside the package)',
       })
       .describe(
         'Where the plugin is: "<module path inside the package>:<export name>". No module = the package\'s main entry; no export = the default export.',

@@ -89,7 +89,7 @@ describe("validateManifest", () => {
     expect(parsePluginClass(pluginClass)).toEqual({ module, exportName });
   });
 
-  it.each(["", ":", "SmartSwitch", "dist/index.js:SmartSwitch", "./index.js:", "./index.js:1Plugin", "./a.js:b:C", "/abs/index.js:X"])(
+  it.each(["", ":", "SmartSwitch", "dist/index.js:SmartSwitch", "./index.js:", "./index.js:1Plugin", "./a.js:b:C", "/abs/index.js:X", "../x.js:X", "./a/../../x.js:X", "./..:X"])(
     "rejects plugin_class %j, showing the expected form",
     (pluginClass) => {
       const issues = issuesFor({ plugin_class: pluginClass });
