@@ -95,6 +95,8 @@ async function install(staging: string, manifest: Record<string, unknown>, optio
     global: false,
     dryRun: false,
     packageLockOnly: false,
+    // The lock is part of what a sync delivers (bug reports carry it), whatever the config says.
+    packageLock: true,
     workspacesEnabled: false,
     // Host packages are `file:` links by design (see bundle.ts); install-links would copy them.
     installLinks: false,
