@@ -1,14 +1,25 @@
 import { execFile } from "node:child_process";
-import { rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { promisify } from "node:util";
-import { inject, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import pacote from "pacote";
 import { registryEnv } from "./helpers/registry";
 
 // Pins the test registry itself: every other bundler test stands on it.
 describe("test registry", () => {
   const registry = inject("registryUrl");
-  const opts = { registry, preferOnline: true, cache: undefined as string | undefined };
+  // A cache of our own: never the user's ~/.npm.
+  const opts = { registry, preferOnline: true, cache: "" };
+
+  beforeAll(async () => {
+    opts.cache = await mkdtemp(join(tmpdir(), "cosmo-registry-cache-"));
+  });
+
+  afterAll(async () => {
+    await rm(opts.cache, { recursive: true, force: true });
+  });
 
   it("serves both published majors of shared-lib, latest being 2.0.0", async () => {
     const packument = await pacote.packument("shared-lib", { ...opts, fullMetadata: true });
