@@ -88,7 +88,7 @@ export async function startTestRegistry(options: StartTestRegistryOptions = {}):
 
   try {
     const fixtures = options.fixturesDir === undefined ? [] : await readFixtures(options.fixturesDir);
-    const published = await publishAll(url, goneUrl, storageDir, fixtures);
+    const published = await publishAll({ url, goneUrl, storageDir, cache: join(root, "cache") }, fixtures);
     return { url, storageDir, published, close };
   } catch (error) {
     await close();
@@ -135,7 +135,15 @@ async function readFixtures(fixturesDir: string): Promise<Fixture[]> {
  * Publishes the fixtures: packages in parallel, the versions of one package in semver order
  * (each PUT merges into the packument, so `latest` ends on the highest version).
  */
-async function publishAll(url: string, goneUrl: string, storageDir: string, fixtures: Fixture[]): Promise<string[]> {
+interface PublishTarget {
+  url: string;
+  goneUrl: string;
+  storageDir: string;
+  /** pacote's cache while packing: the registry's own, never the user's ~/.npm. */
+  cache: string;
+}
+
+async function publishAll({ url, goneUrl, storageDir, cache }: PublishTarget, fixtures: Fixture[]): Promise<string[]> {
   const byName = new Map<string, Fixture[]>();
   for (const f of fixtures) byName.set(f.manifest.name, [...(byName.get(f.manifest.name) ?? []), f]);
   const published: string[] = [];
@@ -143,7 +151,7 @@ async function publishAll(url: string, goneUrl: string, storageDir: string, fixt
     [...byName.values()].map(async (versions) => {
       versions.sort((a, b) => semver.compare(a.manifest.version, b.manifest.version));
       for (const fixture of versions) {
-        await publishOne(url, fixture);
+        await publishOne(url, cache, fixture);
         if (fixture.manifest.cosmoFixture?.deleteTarball) await deleteTarball(goneUrl, storageDir, fixture.manifest);
         published.push(`${fixture.manifest.name}@${fixture.manifest.version}`);
       }
@@ -158,9 +166,9 @@ function tarballName(manifest: FixtureManifest): string {
 }
 
 /** Packs one fixture dir and PUTs it as `npm publish` does (packument + base64 attachment). */
-async function publishOne(url: string, { dir, manifest }: Fixture): Promise<void> {
+async function publishOne(url: string, cache: string, { dir, manifest }: Fixture): Promise<void> {
   // ignoreScripts: a fixture's `prepare` (the scripts fixture has one) must not run at pack time.
-  const tarball = await pacote.tarball(`file:${dir}`, { Arborist, ignoreScripts: true });
+  const tarball = await pacote.tarball(`file:${dir}`, { Arborist, ignoreScripts: true, cache });
   const { name, version } = manifest;
   const file = tarballName(manifest);
   const tarballUrl = `${url}${name}/-/${file}`;
