@@ -1,17 +1,18 @@
 /**
  * The conflict check, in memory: Arborist's `buildIdealTree` over the bundled manifest of host +
  * installed plugins + the candidate, then Cosmo's own checks on the tree. Nothing is written but
- * the npm cache (DESIGN.md): Arborist is pointed at the current bundle (read only, so it starts
- * from its lockfile and re-resolves only what changed) or, with no bundle yet, at the host's
- * node_modules, a directory that always exists and has no package.json or lockfile of its own.
+ * the npm cache (DESIGN.md). The bundled manifest stays in memory (see ideal-tree.ts); Arborist's
+ * path is the current bundle (read only: it starts from its lockfile and re-resolves only what
+ * changed) or, with no bundle yet, a directory that is never written (ideal-tree.ts).
  */
-import { readFile } from "node:fs/promises";
+import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { isCosmoError } from "@cosmo/core";
-import Arborist from "@npmcli/arborist";
-import { bundleManifest, packCacheDir, type BundledManifest } from "./bundle";
+import { isCosmoError, type Manifest } from "@cosmo/core";
+import type Arborist from "@npmcli/arborist";
+import { bundleManifest, packCacheDir } from "./bundle";
 import type { Conflict } from "./conflicts";
 import { readHost } from "./host";
+import { buildIdealTreeInMemory, scratchRoot } from "./ideal-tree";
 import type { NpmOptions } from "./npm-options";
 import {
   collisionConflicts,
@@ -63,24 +64,13 @@ export interface Checker {
   clearCache(): void;
 }
 
-/** Reads `<dir>/package.json` when `<dir>` also has a lockfile: the base an incremental check starts from. */
-async function readBundleBase(dir: string | undefined): Promise<BundledManifest | undefined> {
-  if (dir === undefined) return undefined;
-  try {
-    const [pkg] = await Promise.all([readFile(join(dir, "package.json"), "utf8"), readFile(join(dir, "package-lock.json"))]);
-    return JSON.parse(pkg) as BundledManifest;
-  } catch {
-    return undefined;
-  }
-}
-
-/** The add/rm requests that turn the root's dependencies `from` into `to`. */
-function diffDependencies(from: Record<string, string>, to: Record<string, string>): { add: string[]; rm: string[] } {
-  const add = Object.entries(to)
-    .filter(([name, spec]) => from[name] !== spec)
-    .map(([name, spec]) => `${name}@${spec}`);
-  const rm = Object.keys(from).filter((name) => to[name] === undefined);
-  return { add, rm };
+/** True when `<dir>` holds a lockfile: a bundle an incremental check can start from. */
+async function hasLockfile(dir: string | undefined): Promise<boolean> {
+  if (dir === undefined) return false;
+  return access(join(dir, "package-lock.json")).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -141,14 +131,11 @@ export function createChecker(options: CheckerOptions): Checker {
     plugins.push(candidateSource);
     const desired = bundleManifest(host, plugins);
 
-    const base = await readBundleBase(options.bundleDir);
-    const path = base === undefined ? join(host.dir, "node_modules") : (options.bundleDir as string);
-    const { add, rm } = diffDependencies(base?.dependencies ?? {}, desired.dependencies);
+    const path = (await hasLockfile(options.bundleDir)) ? (options.bundleDir as string) : scratchRoot;
 
     const pluginNames = new Set(plugins.map((p) => p.name));
-    const arb = new Arborist({
+    const arborOptions = {
       ...fetchOptions,
-      path,
       ignoreScripts: true,
       audit: false,
       // Engines are checked below and reported as conflicts, not thrown mid-resolution.
@@ -156,10 +143,10 @@ export function createChecker(options: CheckerOptions): Checker {
       // Arborist enforces the same policy on transitive dependencies (EALLOWGIT / EALLOWREMOTE).
       allowGit: options.allowGit ? "all" : "none",
       allowRemote: options.allowRemote ? "all" : "none",
-    } as Arborist.Options);
+    } as Arborist.Options;
     let tree: TreeNode;
     try {
-      tree = (await arb.buildIdealTree({ add, rm })) as unknown as TreeNode;
+      tree = (await buildIdealTreeInMemory(path, desired, arborOptions)) as unknown as TreeNode;
     } catch (error) {
       const ctx = { plugins: pluginNames, hostDeps: new Set(Object.keys(host.links)), candidate: candidateSource.name };
       const conflicts = [conflictFromResolveError(error, ctx)];
@@ -171,7 +158,7 @@ export function createChecker(options: CheckerOptions): Checker {
 
     const results = await Promise.all(plugins.map((p) => manifestOf(p, tree.children.get(p.name))));
     const conflicts: Conflict[] = [];
-    const others = new Map<string, import("@cosmo/core").Manifest>();
+    const others = new Map<string, Manifest>();
     plugins.forEach((plugin, i) => {
       const result = results[i] as PluginManifestResult;
       if (plugin !== candidateSource && "manifest" in result) others.set(plugin.name, result.manifest);

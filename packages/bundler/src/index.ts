@@ -14,3 +14,20 @@ export { rollback, sync } from "./sync";
 export type { BundleLocation, RollbackOptions, SyncOptions, SyncResult } from "./sync";
 export { bundleLayout, currentBundle, defaultBundleDir } from "./bundle-dirs";
 export type { BundleLayout } from "./bundle-dirs";
+
+// Sources
+export { packDirectory, parseSource, resolveSources, sourceSpec } from "./source";
+export type { ResolvedSource, Source, SourcePolicy, SourceType } from "./source";
+export type { NpmOptions } from "./npm-options";
+
+// Bundled manifest
+export { BUNDLED_MANIFEST, createBundle, createBundledManifest, writeBundledManifest } from "./bundle";
+export type { Bundle, BundledManifest, BundleOptions } from "./bundle";
+export { readHost } from "./host";
+export type { HostInfo, HostPackage } from "./host";
+
+// Conflict check
+export { check, createChecker } from "./check";
+export type { CheckRequest, CheckResult, Checker, CheckerOptions } from "./check";
+export { renderConflicts } from "./conflicts";
+export type { Conflict, ConflictKind } from "./conflicts";

@@ -5,6 +5,7 @@
  * of the tarball in memory).
  */
 import { isCosmoError, parseManifest, prefixesOverlap, type Manifest } from "@cosmo/core";
+import Arborist from "@npmcli/arborist";
 import pacote from "pacote";
 import semver from "semver";
 import type { Conflict } from "./conflicts";
@@ -36,7 +37,7 @@ export type PluginManifestResult = { manifest: Manifest } | { problem: string };
  * `spec` is anything pacote fetches (`name@1.0.0`, a tarball URL or path, a git URL).
  */
 export async function readPluginManifest(spec: string, name: string, npmOptions: NpmOptions = {}): Promise<PluginManifestResult> {
-  const tgz = await pacote.tarball(spec, { ...npmOptions, ignoreScripts: true });
+  const tgz = await pacote.tarball(spec, { ...npmOptions, Arborist, ignoreScripts: true });
   const text = readTarballFile(tgz, "cosmo.json");
   if (text === undefined) return { problem: "it has no cosmo.json at the package root" };
   try {

@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createError, errorMessage } from "@cosmo/core";
+import Arborist from "@npmcli/arborist";
 import npa from "npm-package-arg";
 import pacote from "pacote";
 import writeFileAtomic from "write-file-atomic";
@@ -98,7 +99,8 @@ export function sourceSpec(source: Source): string {
  */
 export async function packDirectory(source: Source, cacheDir: string, npmOptions: NpmOptions = {}): Promise<ResolvedSource> {
   const dir = source.spec.slice("file:".length);
-  const opts = { ...npmOptions, ignoreScripts: true };
+  // pacote packs a directory with npm-packlist, which needs Arborist to read the package tree.
+  const opts = { ...npmOptions, Arborist, ignoreScripts: true };
   try {
     const manifest = await pacote.manifest(`file:${dir}`, opts);
     const tarball = await pacote.tarball(`file:${dir}`, opts);
@@ -128,7 +130,7 @@ export async function resolveSources(
       if (source.type === "directory") source = await packDirectory(source, options.cacheDir, options.npmOptions);
       if (source.name !== undefined) return source as ResolvedSource;
       try {
-        const manifest = await pacote.manifest(source.spec, { ...options.npmOptions, ignoreScripts: true });
+        const manifest = await pacote.manifest(source.spec, { ...options.npmOptions, Arborist, ignoreScripts: true });
         return { ...source, name: manifest.name };
       } catch (error) {
         throw createError("COSMO_E_SPEC_INVALID", { source: source.raw, reason: `its package.json cannot be read: ${errorMessage(error)}` }, { cause: error });

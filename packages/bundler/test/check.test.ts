@@ -1,0 +1,266 @@
+import { createHash } from "node:crypto";
+import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Arborist from "@npmcli/arborist";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { createBundledManifest } from "../src/bundle";
+import { check, createChecker } from "../src/check";
+import type { Conflict } from "../src/conflicts";
+import { createTestHost, type TestHost } from "./helpers/host";
+
+/** Every file under `dir` (contents, symlink targets), hashed: equal hashes = nothing written. */
+async function hashTree(dir: string): Promise<string> {
+  const hash = createHash("sha256");
+  const walk = async (d: string): Promise<void> => {
+    for (const entry of (await readdir(d, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = join(d, entry.name);
+      hash.update(`${p}\0`);
+      if (entry.isSymbolicLink()) hash.update(await readlink(p));
+      else if (entry.isDirectory()) await walk(p);
+      else hash.update(await readFile(p));
+    }
+  };
+  await walk(dir);
+  return hash.digest("hex");
+}
+
+const only = (conflicts: Conflict[], kind: Conflict["kind"]) => conflicts.filter((c) => c.kind === kind);
+
+describe("check: the in-memory conflict check", () => {
+  const registry = inject("registryUrl");
+  let host: TestHost; // @cosmo/core (linked) + shared-lib@^1
+  let bare: TestHost; // @cosmo/core only
+  let dataDir: string;
+
+  beforeAll(async () => {
+    [host, bare] = await Promise.all([
+      createTestHost({ registry }),
+      createTestHost({ registry, dependencies: {}, name: "bare-host" }),
+    ]);
+    dataDir = await mkdtemp(join(tmpdir(), "cosmo-data-"));
+    await mkdir(join(dataDir, "plugins"));
+    await writeFile(join(dataDir, "plugins", "installed_plugins.txt"), "plugin-ok@^1\n");
+  });
+  afterAll(async () => {
+    await Promise.all([host.cleanup(), bare.cleanup(), rm(dataDir, { recursive: true, force: true })]);
+  });
+
+  const run = (h: TestHost, installed: string[], candidate: string, extra: object = {}) =>
+    check({ host: h.dir, installed, candidate, npmOptions: h.npmOptions, dataDir, ...extra });
+
+  it("accepts a compatible plugin and returns the ideal tree with the host's packages as links", async () => {
+    const result = await run(host, [], "plugin-ok@^1");
+    expect(result).toMatchObject({ ok: true, conflicts: [] });
+    const tree = result.tree as Arborist.Node;
+    expect(tree.children.get("plugin-ok")?.isLink).toBe(false);
+    expect(tree.children.get("shared-lib")?.isLink).toBe(true);
+    expect(tree.children.get("@cosmo/core")?.isLink).toBe(true);
+  });
+
+  it("writes nothing: host dir and data dir stay byte-identical and no temp file is left", async () => {
+    const tmp = await mkdtemp(join(tmpdir(), "cosmo-tmp-"));
+    const saved = process.env.TMPDIR;
+    process.env.TMPDIR = tmp; // this file runs in its own worker: only our check sees it
+    try {
+      const before = [await hashTree(host.dir), await hashTree(dataDir)];
+      const result = await run(host, ["plugin-ok@^1"], "plugin-peer-shared-1");
+      expect(result.ok).toBe(true);
+      expect([await hashTree(host.dir), await hashTree(dataDir)]).toEqual(before);
+      expect(await readdir(tmp)).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = saved;
+      await rm(tmp, { recursive: true, force: true });
+    }
+  });
+
+  // Regression: with the host links given to Arborist as `add` specs (made relative), a plugin
+  // peering a host package that sorts after it crashed placement: "Cannot read properties of null
+  // (reading 'matches')". The root's specs now stay absolute (src/ideal-tree.ts).
+  it("accepts a plugin peering a host package whose name sorts after its own", async () => {
+    const { ok, conflicts } = await run(host, [], "plugin-peer-shared-1");
+    expect(conflicts).toEqual([]);
+    expect(ok).toBe(true);
+  });
+
+  it("finds a peer conflict between two plugins, naming both (shared-lib ^1 vs ^2)", async () => {
+    const { ok, conflicts } = await run(bare, ["plugin-peer-shared-1"], "plugin-peer-shared-2");
+    expect(ok).toBe(false);
+    expect(conflicts).toHaveLength(1);
+    expect(conflicts[0]).toMatchObject({
+      kind: "peer",
+      plugin: "plugin-peer-shared-2",
+      package: "shared-lib",
+      wanted: "^2.0.0",
+      found: "1.0.0",
+      requiredBy: "plugin-peer-shared-1",
+    });
+    expect(conflicts[0]?.message).toContain("plugin-peer-shared-1 needs shared-lib@^1.0.0");
+  });
+
+  it("finds a peer conflict between a plugin and the host's own shared-lib", async () => {
+    const { conflicts } = await run(host, [], "plugin-peer-shared-2");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-shared-2", package: "shared-lib", wanted: "^2.0.0", found: "1.0.0", requiredBy: "host" }),
+    ]);
+  });
+
+  it("rejects a plugin peering @cosmo/core ^2 on the 0.x host (the linked workspace copy)", async () => {
+    const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-peer-core-2");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", wanted: "^2.0.0", requiredBy: "host" }),
+    ]);
+    expect(conflicts[0]?.found).toMatch(/^0\./);
+  });
+
+  it("reports a dependency that is in no registry as not-found, charged to the plugin", async () => {
+    const { conflicts } = await run(host, [], "plugin-missing-dep");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "not-found", plugin: "plugin-missing-dep", package: "cosmo-fixture-no-such-package" }),
+    ]);
+    const self = await run(host, [], "cosmo-fixture-no-such-plugin@^1");
+    expect(self.conflicts).toEqual([expect.objectContaining({ kind: "not-found", plugin: "cosmo-fixture-no-such-plugin", package: "cosmo-fixture-no-such-plugin" })]);
+  });
+
+  it("reports a range no version matches as no-matching-version, listing what exists", async () => {
+    const { conflicts } = await run(host, [], "plugin-bad-version");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "no-matching-version", plugin: "plugin-bad-version", package: "shared-lib", wanted: "^9.0.0", found: "1.0.0, 2.0.0" }),
+    ]);
+    const self = await run(host, [], "plugin-ok@^5");
+    expect(self.conflicts).toEqual([expect.objectContaining({ kind: "no-matching-version", plugin: "plugin-ok", package: "plugin-ok", wanted: "^5" })]);
+  });
+
+  it("rejects a plugin whose engines.node excludes the running Node", async () => {
+    const { conflicts } = await run(host, [], "plugin-old-node");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "engine", plugin: "plugin-old-node", wanted: "node <10", found: `node ${process.version}` }),
+    ]);
+  });
+
+  it("rejects a plugin whose cosmo range excludes the host's @cosmo/core", async () => {
+    const { conflicts } = await run(host, [], "plugin-future-host");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "host-range", plugin: "plugin-future-host", package: "@cosmo/core", wanted: ">=99", requiredBy: "host" }),
+    ]);
+  });
+
+  it("rejects a second copy of a package the host shares (option or cosmo.shared), and allows it otherwise", async () => {
+    expect((await run(host, [], "plugin-own-shared-lib")).ok).toBe(true);
+    const { conflicts } = await run(host, [], "plugin-own-shared-lib", { sharedSingletons: ["shared-lib"] });
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "duplicate-singleton", plugin: "plugin-own-shared-lib", package: "shared-lib", wanted: "2.0.0", found: "1.0.0", requiredBy: "host" }),
+    ]);
+    const sharing = await createTestHost({ registry, shared: ["shared-lib"], name: "sharing-host" });
+    try {
+      const viaField = await run(sharing, [], "plugin-own-shared-lib");
+      expect(only(viaField.conflicts, "duplicate-singleton")).toHaveLength(1);
+    } finally {
+      await sharing.cleanup();
+    }
+  });
+
+  it("rejects a plugin claiming a webhook prefix another plugin uses", async () => {
+    const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-same-prefix");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "prefix-collision", plugin: "plugin-same-prefix", wanted: "/ok", found: "/ok", requiredBy: "plugin-ok" }),
+    ]);
+  });
+
+  it("rejects a plugin whose cosmo.json name another plugin already uses", async () => {
+    const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-same-name");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "name-collision", plugin: "plugin-same-name", wanted: "plugin-ok", requiredBy: "plugin-ok" }),
+    ]);
+  });
+
+  it("rejects a package without cosmo.json, and one whose cosmo.json is invalid, naming the fields", async () => {
+    const none = await run(host, [], "not-a-plugin");
+    expect(none.conflicts).toEqual([expect.objectContaining({ kind: "not-a-plugin", plugin: "not-a-plugin" })]);
+    expect(none.conflicts[0]?.found).toMatch(/no cosmo.json/);
+    const invalid = await run(host, [], "plugin-invalid-manifest");
+    expect(invalid.conflicts).toEqual([expect.objectContaining({ kind: "not-a-plugin", plugin: "plugin-invalid-manifest" })]);
+    expect(invalid.conflicts[0]?.found).toMatch(/plugin_class/);
+    expect(invalid.conflicts[0]?.found).toMatch(/version/);
+  });
+
+  it("answers forbidden-source for a git plugin the host has not opted in to, without fetching", async () => {
+    const { ok, conflicts } = await run(host, [], "github:acme/cosmo-plugin");
+    expect(ok).toBe(false);
+    expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "github:acme/cosmo-plugin", wanted: "git" })]);
+  });
+
+  it("checks a local directory plugin as a real (packed) node, peers included", async () => {
+    const dir = join(dataDir, "..", `${dataDir.split("/").pop()}-src`);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, "package.json"), JSON.stringify({ name: "local-plugin", version: "0.0.1", peerDependencies: { "shared-lib": "^2.0.0" } }));
+    await writeFile(join(dir, "cosmo.json"), JSON.stringify({ name: "local-plugin", version: "0.0.1", plugin_class: "./index.js:Local" }));
+    try {
+      const { conflicts } = await run(host, [], dir);
+      // As a Link its peer would go unchecked; packed, the host's shared-lib 1 is caught.
+      expect(conflicts).toEqual([expect.objectContaining({ kind: "peer", plugin: "local-plugin", package: "shared-lib", requiredBy: "host" })]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("createChecker: resolver state kept across checks", () => {
+  const registry = inject("registryUrl");
+  let host: TestHost;
+  let bundleDir: string;
+  let requests: string[];
+  let proxyUrl: string;
+  let closeProxy: () => Promise<void>;
+
+  beforeAll(async () => {
+    // A counting proxy in front of the test registry: what a check really asks for.
+    requests = [];
+    const proxy = createServer(async (req, res) => {
+      requests.push(req.url ?? "");
+      const upstream = await fetch(new URL(req.url ?? "/", registry), { headers: { accept: String(req.headers.accept ?? "*/*") } });
+      const body = Buffer.from(await upstream.arrayBuffer());
+      res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/octet-stream" });
+      res.end(Buffer.from(body.toString("latin1").replaceAll(registry, "").length >= 0 ? rewrite(body) : body));
+    });
+    const rewrite = (body: Buffer) => Buffer.from(body.toString("binary").split(registry).join(proxyUrl), "binary");
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    const address = proxy.address() as { port: number };
+    proxyUrl = `http://127.0.0.1:${address.port}/`;
+    closeProxy = () => new Promise((r) => { proxy.closeAllConnections(); proxy.close(() => r()); });
+
+    host = await createTestHost({ registry });
+    host.npmOptions.registry = proxyUrl;
+    // The current bundle, as sync leaves it: the bundled manifest as package.json plus its lockfile.
+    bundleDir = join(host.dir, "..", "bundle");
+    await mkdir(bundleDir);
+    const manifest = await createBundledManifest({ hostDir: host.dir, sources: ["plugin-ok@^1", "plugin-peer-shared-1"] });
+    await writeFile(join(bundleDir, "package.json"), JSON.stringify(manifest, null, 2));
+    await new Arborist({ ...host.npmOptions, path: bundleDir, ignoreScripts: true, audit: false } as Arborist.Options).reify({ packageLockOnly: true } as never);
+  });
+  afterAll(async () => {
+    await closeProxy();
+    await host.cleanup();
+  });
+
+  it("starts from the bundle's lockfile and answers the second check without the registry", async () => {
+    const checker = createChecker({ host: host.dir, bundleDir, npmOptions: host.npmOptions });
+    const installed = ["plugin-ok@^1", "plugin-peer-shared-1"];
+    const before = await hashTree(bundleDir);
+    const first = await checker.check({ installed, candidate: "plugin-same-name" });
+    expect(first.conflicts.map((c) => c.kind)).toEqual(["name-collision"]);
+    requests.length = 0;
+    const second = await checker.check({ installed, candidate: "plugin-same-name" });
+    expect(second.conflicts).toEqual(first.conflicts);
+    expect(requests).toEqual([]);
+    expect(await hashTree(bundleDir)).toBe(before);
+  });
+
+  it("still finds conflicts with the plugins already in the bundle", async () => {
+    const checker = createChecker({ host: host.dir, bundleDir, npmOptions: host.npmOptions });
+    const { conflicts } = await checker.check({ installed: ["plugin-ok@^1", "plugin-peer-shared-1"], candidate: "plugin-same-prefix" });
+    expect(conflicts).toEqual([expect.objectContaining({ kind: "prefix-collision", requiredBy: "plugin-ok" })]);
+  });
+});

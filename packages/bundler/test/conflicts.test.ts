@@ -1,0 +1,30 @@
+import { describe, expect, it } from "vitest";
+import { renderConflicts, type Conflict } from "../src/conflicts";
+
+const peer: Conflict = {
+  kind: "peer",
+  plugin: "plugin-peer-shared-2",
+  package: "shared-lib",
+  wanted: "^2.0.0",
+  found: "1.0.0",
+  requiredBy: "plugin-peer-shared-1",
+  message: "plugin-peer-shared-2 needs shared-lib@^2.0.0 as a peer, but plugin-peer-shared-1 needs shared-lib@^1.0.0.",
+  hint: "Install only one of plugin-peer-shared-2 and plugin-peer-shared-1.",
+};
+
+describe("renderConflicts", () => {
+  it("names the plugin, both sides with their versions, and the fix", () => {
+    const text = renderConflicts([peer]);
+    expect(text).toContain("Cosmo could not add plugin-peer-shared-2: 1 conflict.");
+    expect(text).toContain("plugin-peer-shared-2 wants shared-lib ^2.0.0");
+    expect(text).toContain("found shared-lib 1.0.0, held by plugin-peer-shared-1");
+    expect(text).toContain("Fix: Install only one of");
+  });
+
+  it("numbers several conflicts and says when there are none", () => {
+    const text = renderConflicts([peer, { ...peer, kind: "engine", package: "node" }]);
+    expect(text).toContain("2 conflicts.");
+    expect(text).toMatch(/^2\. engine: /m);
+    expect(renderConflicts([])).toBe("No conflicts.");
+  });
+});
