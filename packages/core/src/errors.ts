@@ -232,6 +232,34 @@ export const errorCatalog = {
     message: (p) =>
       `The admin token file ${s(p.file)} cannot be used (${s(p.reason)}). Delete it so the runner generates a new one, or set COSMO_ADMIN_TOKEN.`,
   },
+  COSMO_E_LISTEN_FAILED: {
+    status: 500,
+    message: (p) =>
+      `The runner cannot listen on ${s(p.host)}:${s(p.port)} (${s(p.reason)}). Pick another --port, or stop the process that holds this one.`,
+  },
+  COSMO_E_WORKER_START_FAILED: {
+    status: 500,
+    message: (p) =>
+      `A server worker did not start (${s(p.reason)})${p.previousServing ? `; the runner keeps serving with the worker it had${p.rolledBack ? " and the bundle link was rolled back" : ""}` : ""}. The runner's log names what failed: fix or uninstall that plugin, or start with --clean to rule plugins out.`,
+  },
+  COSMO_E_WORKER_CRASH_LOOP: {
+    status: 500,
+    message: (p) =>
+      `The server worker crashed ${s(p.crashes)} times within ${s(p.windowSeconds)} s (last: ${s(p.reason)}); the runner stopped restarting it. Read the log above, then start again (with --clean to rule plugins out).`,
+  },
+  COSMO_E_RELOAD_UNAVAILABLE: {
+    status: 409,
+    message: (p) => `This runner cannot reload now: ${s(p.reason)}. Restart the runner to serve the new bundle.`,
+  },
+  COSMO_E_RUNNER_ALREADY_RUNNING: {
+    status: 409,
+    message: (p) =>
+      `A runner already serves the data dir ${s(p.dataDir)} at ${s(p.url)} (pid ${s(p.pid)}). Stop it first, or start this one with another --data-dir.`,
+  },
+  COSMO_E_CLI_USAGE: {
+    status: 400,
+    message: (p) => `${s(p.reason)}. Run \`${["cosmo-runner", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,
+  },
   COSMO_E_INTERNAL: {
     status: 500,
     message: () => "The runner hit an unexpected error. Its log has the stack; please report it with the log.",

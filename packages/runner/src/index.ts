@@ -25,3 +25,22 @@ export { resolveDataDir } from "./data-dir";
 export type { DataDirOptions } from "./data-dir";
 export { ADMIN_TOKEN_FILE, loadAdminToken, tokensEqual } from "./token";
 export type { AdminToken, AdminTokenOptions } from "./token";
+
+// Server worker, supervisor and reload (what `cosmo-runner start` runs)
+export { Supervisor } from "./supervisor";
+export type { SupervisorOptions } from "./supervisor";
+export { createWorkerServer } from "./worker/server";
+export type { WorkerServer, WorkerServerOptions } from "./worker/server";
+export { createWorkerApp } from "./worker/app";
+export type { WorkerApp, WorkerAppOptions } from "./worker/app";
+export { bundleToLoad, countPlugins, installedPlugins, loadBundle } from "./worker/plugins";
+export type { LoadedBundle } from "./worker/plugins";
+export { listenNode } from "./worker/listen";
+export type { ListeningServer } from "./worker/listen";
+export { workerOperations } from "./worker/operations";
+export type { WorkerContext } from "./worker/operations";
+export type { PluginCounts, ReadyMessage, ReloadOptions, ReloadResult, WorkerConfig } from "./worker/messages";
+
+// runner.json: how other CLI commands find a running runner
+export { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "./runner-file";
+export type { RunnerInfo } from "./runner-file";

@@ -1,0 +1,138 @@
+/**
+ * `cosmo-runner start`: resolves the data dir, store and admin token, then runs the server
+ * under the supervisor (or in this process with --no-cluster) until SIGTERM/SIGINT. While it
+ * runs, `<dataDir>/runner.json` says where; SIGHUP reloads onto the current bundle.
+ */
+import { rmSync, readFileSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
+import { defineCommand } from "citty";
+import { consola } from "consola";
+import { resolveDataDir } from "../../data-dir";
+import { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "../../runner-file";
+import { Supervisor } from "../../supervisor";
+import { loadAdminToken } from "../../token";
+import type { WorkerConfig } from "../../worker/messages";
+import { bundleToLoad } from "../../worker/plugins";
+import { usageError } from "../index";
+import { serveSingleProcess } from "../single-process";
+
+/** Parses --port: an integer 0-65535 (0 = any free port), else a usage error. */
+export function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65_535) throw usageError(`--port must be a number from 0 to 65535, not "${value}"`, "start");
+  return port;
+}
+
+/** The error a failed worker start is best told by: the worker's own coded error, when it sent one. */
+function startError(error: unknown): unknown {
+  if (!isCosmoError(error) || error.code !== "COSMO_E_WORKER_START_FAILED") return error;
+  const inner = error.details.error as { code?: string; message: string; details?: Record<string, unknown> } | undefined;
+  if (!inner?.code || inner.code === "COSMO_E_INTERNAL") return error;
+  try {
+    return createError(inner.code as CosmoError["code"], inner.details ?? {}, { message: inner.message });
+  } catch {
+    return error;
+  }
+}
+
+export default defineCommand({
+  meta: { name: "start", description: "Start the runner: the admin API and the plugins of the current bundle" },
+  args: {
+    port: { type: "string", default: "3000", description: "Port to listen on (0 = any free port)" },
+    host: { type: "string", default: "127.0.0.1", description: "Address to listen on" },
+    "data-dir": { type: "string", description: "Data dir (default: COSMO_DATA_DIR, else ~/.local/share/cosmo)" },
+    store: { type: "string", description: "Store URL: memory:, redis://host:port (default: COSMO_STORE, else files in the data dir)" },
+    clean: { type: "boolean", default: false, description: "Start with no plugins, even when a bundle is installed" },
+    cluster: {
+      type: "boolean",
+      default: true,
+      description: "Serve from a supervised worker, so apply reloads without dropping requests",
+      negativeDescription: "Serve from this process (no reload; for debugging)",
+    },
+  },
+  async run({ args }) {
+    const port = parsePort(String(args.port));
+    const host = String(args.host);
+    const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
+    const running = await readRunnerFile(dataDir);
+    if (running) throw createError("COSMO_E_RUNNER_ALREADY_RUNNING", { dataDir, url: running.url, pid: running.pid });
+
+    const token = await loadAdminToken({ dataDir });
+    if (token.generated) {
+      // The only time the token is shown: after this, it is read from the file (mode 0600).
+      console.log(`Admin token (saved to ${token.file}; shown only this once):\n  ${token.token}`);
+    }
+    const config: Omit<WorkerConfig, "bundle"> = {
+      port,
+      host,
+      dataDir,
+      store: args.store?.trim() || process.env.COSMO_STORE?.trim() || undefined,
+      token: token.token,
+      clean: Boolean(args.clean),
+    };
+
+    // A crash of this process must not leave runner.json pointing at nothing.
+    const removeSync = () => {
+      try {
+        const file = join(dataDir, RUNNER_FILE);
+        if ((JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid === process.pid) rmSync(file, { force: true });
+      } catch {
+        // no file, or not ours
+      }
+    };
+    process.once("exit", removeSync);
+
+    let finish!: (code: number) => void;
+    const finished = new Promise<number>((resolve) => (finish = resolve));
+    let stop: () => Promise<void>;
+    let url = "";
+    if (args.cluster) {
+      const supervisor = new Supervisor({
+        config,
+        // With --port 0 a restarted worker may get another port: keep runner.json current.
+        onServing: (ready) => {
+          if (url && ready.url !== url) void writeRunnerFile(dataDir, { url: (url = ready.url), pid: process.pid, started_at: new Date().toISOString() });
+        },
+        onFatal: (error) => {
+          console.error(`error ${error.code}: ${error.message}`);
+          void supervisor.stop().then(() => finish(1));
+        },
+      });
+      const started = await supervisor.start().catch((error: unknown) => {
+        throw startError(error);
+      });
+      url = supervisor.serving?.url ?? "";
+      stop = () => supervisor.stop();
+      process.on("SIGHUP", () => {
+        supervisor.reload({ reason: "SIGHUP" }).catch((error: unknown) => consola.error(isCosmoError(error) ? error.message : error));
+      });
+      consola.info(`bundle ${started.bundleId ?? "none"}${config.clean ? " (clean start)" : ""}: ${started.plugins.active} plugin(s) active, ${started.plugins.failed} failed`);
+    } else {
+      const server = await serveSingleProcess({ ...config, bundle: await bundleToLoad(dataDir, config.clean) });
+      url = server.url;
+      stop = () => server.close();
+    }
+    await writeRunnerFile(dataDir, { url, pid: process.pid, started_at: new Date().toISOString() });
+    console.log(`cosmo-runner listening on ${url}`);
+
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      consola.info(`${signal}: finishing in-flight requests, then stopping`);
+      void stop().then(() => finish(0), (error: unknown) => {
+        consola.error(error);
+        finish(1);
+      });
+    };
+    process.on("SIGTERM", () => shutdown("SIGTERM"));
+    process.on("SIGINT", () => shutdown("SIGINT"));
+
+    const code = await finished;
+    await removeRunnerFile(dataDir);
+    process.exitCode = code;
+  },
+});

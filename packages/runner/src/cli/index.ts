@@ -1,0 +1,97 @@
+/**
+ * The `cosmo-runner` CLI. `commands` below is the one registry of commands: add a command there
+ * (lazily imported, so `--help` and small commands stay fast). `runCli` gives exit codes a
+ * script can trust: 0 done, 1 failed (a `COSMO_E_*` line on stderr), 2 usage (bad flag, value or
+ * command, with the usage on stderr). citty prints `--help` for every command, but it accepts
+ * unknown flags silently, so they are checked here first.
+ */
+import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
+import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+// Named import: tsup inlines just the version, not the whole manifest.
+import { version } from "../../package.json";
+
+// Loose on purpose: citty's CommandDef is generic over each command's args.
+type AnyCommand = CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Every command of the CLI, by name. */
+export const commands: Record<string, () => Promise<AnyCommand>> = {
+  start: () => import("./commands/start").then((m) => m.default),
+};
+
+/** The root command: `cosmo-runner <command>`. */
+export const main = defineCommand({
+  meta: { name: "cosmo-runner", version, description: "Cosmo's runner: plugin admin API, plugin server and CLI" },
+  subCommands: commands,
+});
+
+/** A usage error: exit code 2. */
+export function usageError(reason: string, command?: string): CosmoError {
+  return createError("COSMO_E_CLI_USAGE", { reason, ...(command ? { command } : {}) });
+}
+
+const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** Throws a usage error for a flag the command does not define (citty would ignore it). */
+function checkFlags(argv: string[], args: ArgsDef, command: string): void {
+  const known = new Set(["help", "h"]);
+  for (const [name, def] of Object.entries(args)) {
+    if (def.type === "positional") continue;
+    known.add(name).add(kebab(name));
+    for (const alias of ["alias" in def ? (def.alias ?? []) : []].flat()) known.add(alias);
+    if (def.type === "boolean") known.add(`no-${name}`).add(`no-${kebab(name)}`);
+  }
+  for (const token of argv) {
+    if (token === "--") break;
+    if (!token.startsWith("-") || token === "-") continue;
+    const name = token.replace(/^--?/, "").split("=")[0] ?? "";
+    if (!known.has(name)) throw usageError(`Unknown option ${token.split("=")[0]}`, command);
+  }
+}
+
+/** Parses argv, runs the command and exits the process with 0, 1 or 2 (see the module comment). */
+export async function runCli(argv: string[] = process.argv.slice(2)): Promise<never> {
+  let command: AnyCommand = main;
+  let parent: AnyCommand | undefined;
+  let path = "";
+  let rest = argv;
+  try {
+    if (rest.length === 1 && (rest[0] === "--version" || rest[0] === "-v")) {
+      console.log(version);
+      return process.exit(0);
+    }
+    const first = rest[0];
+    if (first !== undefined && !first.startsWith("-")) {
+      const load = commands[first];
+      if (!load) throw usageError(`Unknown command "${first}"`);
+      parent = command;
+      command = await load();
+      path = first;
+      rest = rest.slice(1);
+    }
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(`${await renderUsage(command, parent)}\n`);
+      return process.exit(0);
+    }
+    if (!command.run) throw usageError("No command given");
+    checkFlags(rest, (command.args ?? {}) as ArgsDef, path);
+    await runCommand(command, { rawArgs: rest });
+    return process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
+  } catch (error) {
+    return fail(error, command, parent);
+  }
+}
+
+async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | undefined): Promise<never> {
+  // citty's own errors (missing positional, bad enum value) are usage errors too.
+  const cittyUsage = error instanceof Error && error.name === "CLIError";
+  if (cittyUsage || (isCosmoError(error) && error.code === "COSMO_E_CLI_USAGE")) {
+    console.error(`${await renderUsage(command, parent)}\n`);
+    const coded = isCosmoError(error) ? error : usageError((error as Error).message);
+    console.error(`error ${coded.code}: ${coded.message}`);
+    return process.exit(2);
+  }
+  const coded = isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error });
+  console.error(`error ${coded.code}: ${coded.message}`);
+  if (!isCosmoError(error)) console.error(error);
+  return process.exit(1);
+}

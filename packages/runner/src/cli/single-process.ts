@@ -1,0 +1,50 @@
+/**
+ * `start --no-cluster`: the server in the CLI's own process, listening with listhen. No
+ * supervisor, so no reload (apply answers COSMO_E_RELOAD_UNAVAILABLE): for debugging a plugin
+ * with breakpoints, or for a host that supervises processes itself.
+ */
+import type { AddressInfo } from "node:net";
+import { createError, errorMessage } from "@cosmo/core";
+import { consola } from "consola";
+import { toNodeHandler } from "h3";
+import { listen } from "listhen";
+import type { WorkerConfig } from "../worker/messages";
+import { createWorkerServer } from "../worker/server";
+
+/** A server running in this process. */
+export interface SingleProcessServer {
+  url: string;
+  bundleId: string | null;
+  /** Stops accepting, finishes in-flight requests, tears the plugins down. */
+  close(): Promise<void>;
+}
+
+/** Builds the server for `config.bundle` and listens on exactly its port. */
+export async function serveSingleProcess(config: WorkerConfig): Promise<SingleProcessServer> {
+  const server = await createWorkerServer(config, { logger: consola.withTag("cosmo-runner") });
+  let listener;
+  try {
+    listener = await listen(toNodeHandler(server.app), {
+      port: config.port,
+      hostname: config.host,
+      // isProd: a taken port is an error, not a silent move to another port (get-port-please's
+      // fallback range) that the user's scripts would not know about.
+      isProd: true,
+      showURL: false, // the CLI prints one plain line a script can read
+      autoClose: false, // listhen would exit(0) on SIGTERM without draining; the CLI drains
+    });
+  } catch (error) {
+    await server.dispose();
+    throw createError("COSMO_E_LISTEN_FAILED", { host: config.host, port: config.port, reason: errorMessage(error) }, { cause: error });
+  }
+  const { port } = listener.address as AddressInfo;
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return {
+    url: `http://${host}:${port}`,
+    bundleId: server.loaded.bundleId,
+    close: async () => {
+      await listener.close(); // http-shutdown: waits for in-flight requests, closes idle sockets
+      await server.dispose();
+    },
+  };
+}

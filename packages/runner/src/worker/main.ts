@@ -1,0 +1,95 @@
+/**
+ * The entry of a server worker (forked by the supervisor with node:cluster). It builds the
+ * server for the bundle its config names, listens, says `ready`, and from then on does what the
+ * primary says: drain and exit, or deliver the outcome of a reload it asked for.
+ */
+import { createError } from "@cosmo/core";
+import { consola } from "consola";
+import { listenNode, type ListeningServer } from "./listen";
+import {
+  deserializeError,
+  isCosmoMessage,
+  serializeError,
+  WORKER_CONFIG_ENV,
+  type CosmoMessage,
+  type ReloadOptions,
+  type ReloadResult,
+  type WorkerConfig,
+} from "./messages";
+import { createWorkerServer, type WorkerServer } from "./server";
+
+const logger = consola.withTag(`cosmo-runner:worker:${process.pid}`);
+const send = (message: CosmoMessage) => process.send?.(message);
+
+const pending = new Map<number, { resolve: (r: ReloadResult) => void; reject: (e: Error) => void }>();
+let nextId = 1;
+
+/** Asks the primary for a reload; settles when its answer comes back over IPC. */
+function requestReload(options: ReloadOptions): Promise<ReloadResult> {
+  if (!process.connected || stopping) {
+    return Promise.reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this worker is shutting down" }));
+  }
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    pending.set(id, { resolve, reject });
+    send({ cosmo: true, type: "reload", id, options });
+  });
+}
+
+let server: WorkerServer | undefined;
+let listening: ListeningServer | undefined;
+let stopping: Promise<void> | undefined;
+
+/** Drains, tears the plugins down and exits: the only way a started worker ends on purpose. */
+function stop(handover: boolean): Promise<void> {
+  stopping ??= (async () => {
+    await listening?.drain(handover);
+    await server?.dispose();
+    for (const { reject } of pending.values()) reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the worker stopped" }));
+    process.exit(0);
+  })();
+  return stopping;
+}
+
+process.on("message", (message: unknown) => {
+  if (!isCosmoMessage(message)) return;
+  if (message.type === "drain") void stop(message.handover);
+  if (message.type === "reload-result") {
+    const waiter = pending.get(message.id);
+    pending.delete(message.id);
+    if (message.ok) waiter?.resolve(message.result);
+    else waiter?.reject(deserializeError(message.error));
+  }
+});
+// Ctrl-C reaches the whole process group: the primary decides what the workers do.
+process.on("SIGINT", () => {});
+process.on("SIGTERM", () => void stop(false));
+// The primary is gone (killed): nobody can route to us any more, so end cleanly.
+process.on("disconnect", () => void stop(false));
+
+async function start(): Promise<void> {
+  const raw = process.env[WORKER_CONFIG_ENV];
+  if (!raw) throw createError("COSMO_E_INTERNAL", {}, { message: `${WORKER_CONFIG_ENV} is not set: this file is started by the supervisor` });
+  const config = JSON.parse(raw) as WorkerConfig;
+  // The token is in the config now; children of plugins need not inherit it.
+  delete process.env[WORKER_CONFIG_ENV];
+  server = await createWorkerServer(config, { requestReload, logger });
+  listening = await listenNode(server.app, { port: config.port, host: config.host, drainTimeout: config.drainTimeout });
+  send({
+    cosmo: true,
+    type: "ready",
+    pid: process.pid,
+    url: listening.url,
+    bundle: server.loaded.bundle,
+    bundleId: server.loaded.bundleId,
+    plugins: server.counts(),
+  });
+}
+
+start().catch(async (error: unknown) => {
+  logger.error(error instanceof Error ? error.message : error);
+  await server?.dispose();
+  // Exit only once the message has reached the channel, so the primary learns why.
+  if (process.send) process.send({ cosmo: true, type: "start-failed", error: serializeError(error) } satisfies CosmoMessage, () => process.exit(1));
+  else process.exit(1);
+});

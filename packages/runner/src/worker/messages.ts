@@ -1,0 +1,129 @@
+/**
+ * What the supervisor (cluster primary) and a server worker say to each other over IPC, and the
+ * config a worker starts with. Every message carries `cosmo: true` so that messages of other
+ * libraries on the same channel are never mistaken for ours.
+ */
+import { createError, isCosmoError, type CosmoErrorCode } from "@cosmo/core";
+
+/** Everything a server worker needs to start; the primary hands it over in COSMO_WORKER_CONFIG. */
+export interface WorkerConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** The store URL (`--store`); undefined = files in the data dir. */
+  store?: string;
+  token: string;
+  /** The bundle dir (a realpath) to load plugins from; null = no plugins (clean, or no bundle yet). */
+  bundle: string | null;
+  /** True when started with --clean (kept across reloads). */
+  clean: boolean;
+  allowedHosts?: string[];
+  bodyLimit?: number;
+  /** Upper bound on a drain, in ms, after which open connections are cut (default 30 000). */
+  drainTimeout?: number;
+}
+
+/** The environment variable carrying a worker's config (JSON). */
+export const WORKER_CONFIG_ENV = "COSMO_WORKER_CONFIG";
+
+/** What the running plugins count, as /health and the ready message report it. */
+export interface PluginCounts {
+  total: number;
+  active: number;
+  failed: number;
+}
+
+/** Sent by a worker once its plugins are loaded and it listens: it can take traffic. */
+export interface ReadyMessage {
+  cosmo: true;
+  type: "ready";
+  pid: number;
+  url: string;
+  bundle: string | null;
+  bundleId: string | null;
+  plugins: PluginCounts;
+}
+
+/** Sent by a worker whose startup failed, just before it exits. */
+export interface StartFailedMessage {
+  cosmo: true;
+  type: "start-failed";
+  error: SerializedError;
+}
+
+/** Options of a reload, as a worker (or the CLI) asks for it. */
+export interface ReloadOptions {
+  /**
+   * The reload follows a sync that made the current bundle: if the new worker does not start,
+   * `rollback()` the bundle link so it points at the bundle the running worker serves again.
+   */
+  rollbackOnFailure?: boolean;
+  /** Why, for the log ("apply", "POST /plugins/reload", "SIGHUP"...). */
+  reason?: string;
+}
+
+/** What a successful reload reports. */
+export interface ReloadResult {
+  /** The bundle now served (realpath), or null for none. */
+  bundle: string | null;
+  bundleId: string | null;
+  /** The new worker's pid. */
+  pid: number;
+  plugins: PluginCounts;
+  /** From the reload request to the new worker taking traffic, in ms. */
+  took_ms: number;
+}
+
+/** A worker asks the primary to reload (answered by a ReloadResultMessage with the same id). */
+export interface ReloadRequestMessage {
+  cosmo: true;
+  type: "reload";
+  id: number;
+  options: ReloadOptions;
+}
+
+/** The primary's answer to a ReloadRequestMessage. */
+export type ReloadResultMessage = { cosmo: true; type: "reload-result"; id: number } & (
+  | { ok: true; result: ReloadResult }
+  | { ok: false; error: SerializedError }
+);
+
+/** The primary tells a worker to stop taking connections, finish what it has, and exit. */
+export interface DrainMessage {
+  cosmo: true;
+  type: "drain";
+  /** True when a new worker takes over (keep idle keep-alive connections until their timeout). */
+  handover: boolean;
+}
+
+/** Any message of ours. */
+export type CosmoMessage = ReadyMessage | StartFailedMessage | ReloadRequestMessage | ReloadResultMessage | DrainMessage;
+
+/** True for messages of ours, whatever else shares the IPC channel. */
+export function isCosmoMessage(value: unknown): value is CosmoMessage {
+  return typeof value === "object" && value !== null && (value as { cosmo?: unknown }).cosmo === true;
+}
+
+/** An error as it crosses the IPC channel (structured clone drops class and code). */
+export interface SerializedError {
+  code?: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** Flattens an error for IPC, keeping a Cosmo error's code and details. */
+export function serializeError(error: unknown): SerializedError {
+  if (isCosmoError(error)) return { code: error.code, message: error.message, details: error.details };
+  return { message: error instanceof Error ? error.message : String(error) };
+}
+
+/** Rebuilds a Cosmo error from IPC; anything uncoded becomes COSMO_E_INTERNAL with the text kept. */
+export function deserializeError(error: SerializedError) {
+  const code = (error.code ?? "COSMO_E_INTERNAL") as CosmoErrorCode;
+  try {
+    return createError(code, error.details ?? {}, { message: error.message });
+  } catch {
+    // A code this copy of core does not know (a newer worker?): keep the words.
+    return createError("COSMO_E_INTERNAL", { reason: error.message }, { message: error.message });
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Everything one server process runs, short of listening: the store, the bundle's plugins and
+ * the app over both. Shared by cluster workers (worker/main.ts) and the single-process mode.
+ */
+import { createError, type PluginLogger } from "@cosmo/core";
+import type { H3 } from "h3";
+import { createPluginStore } from "../store/create";
+import type { PluginStore } from "../store/types";
+import { createWorkerApp } from "./app";
+import type { ReloadOptions, ReloadResult, WorkerConfig } from "./messages";
+import { workerOperations } from "./operations";
+import { countPlugins, loadBundle, type LoadedBundle } from "./plugins";
+
+/** A built server: its app, its plugins, and how to release them. */
+export interface WorkerServer {
+  app: H3;
+  loaded: LoadedBundle;
+  store: PluginStore;
+  counts(): ReturnType<typeof countPlugins>;
+  /** Tears the plugins down (teardown of each, last first) and closes the store. Never throws. */
+  dispose(): Promise<void>;
+}
+
+/** Options of `createWorkerServer`. */
+export interface WorkerServerOptions {
+  /** How this process asks for a reload; absent in the single-process mode. */
+  requestReload?: (options: ReloadOptions) => Promise<ReloadResult>;
+  logger: PluginLogger;
+}
+
+/** Opens the store, loads the config's bundle and builds the app. Throws the coded error of a failed step. */
+export async function createWorkerServer(config: WorkerConfig, options: WorkerServerOptions): Promise<WorkerServer> {
+  const { logger } = options;
+  const store = await createPluginStore(config.store, { dataDir: config.dataDir });
+  let loaded: LoadedBundle;
+  try {
+    loaded = await loadBundle(config.bundle, logger);
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
+  const requestReload = options.requestReload;
+  const operations = workerOperations({
+    dataDir: config.dataDir,
+    store,
+    service: loaded.service,
+    bundle: loaded.bundle,
+    clean: config.clean,
+    requestReload: async (reloadOptions = {}) => {
+      if (!requestReload) {
+        throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner runs in one process (--no-cluster)" });
+      }
+      return requestReload(reloadOptions);
+    },
+  });
+  const { app, router } = createWorkerApp({
+    store,
+    token: config.token,
+    loaded,
+    clean: config.clean,
+    allowedHosts: config.allowedHosts,
+    bodyLimit: config.bodyLimit,
+    operations,
+    requestReload,
+    logger,
+  });
+
+  return {
+    app,
+    loaded,
+    store,
+    counts: () => countPlugins(loaded.service),
+    dispose: async () => {
+      await loaded.service.shutdown().catch((error) => logger.error("plugin shutdown failed:", error));
+      router.close();
+      await store.close().catch(() => {});
+    },
+  };
+}
