@@ -1,0 +1,59 @@
+/**
+ * Bundles made by hand, without a registry or Arborist: a dir under `bundle.versions/` whose
+ * node_modules holds tiny plugin packages, made current with the same links sync() uses.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { bundleLayout, defaultBundleDir, pointLink, readBundleLink } from "../../../bundler/src/bundle-dirs";
+
+/** One plugin package for a hand-made bundle. */
+export interface FixturePlugin {
+  /** Package and plugin name. */
+  name: string;
+  /** webhook_prefix, e.g. "/hello". */
+  prefix: string;
+  /** The body of index.js, an ES module exporting `plugin`. */
+  source: string;
+  version?: string;
+}
+
+/** A plugin whose `GET <prefix>/version` answers `{ version }`. */
+export function versionPlugin(name: string, prefix: string, version: string): FixturePlugin {
+  return {
+    name,
+    prefix,
+    version: `${version}.0.0`,
+    source: `export const plugin = {\n  setup(ctx) {\n    ctx.route("GET", "/version", () => ({ plugin: ${JSON.stringify(name)}, version: ${JSON.stringify(version)} }));\n  },\n};\n`,
+  };
+}
+
+/** Writes `<dataDir>/bundle.versions/<id>` with the plugins; returns its dir. Does not make it current. */
+export async function makeBundle(dataDir: string, id: string, plugins: FixturePlugin[]): Promise<string> {
+  const dir = join(bundleLayout(defaultBundleDir(dataDir)).versions, id);
+  for (const p of plugins) {
+    const pkg = join(dir, "node_modules", p.name);
+    await mkdir(pkg, { recursive: true });
+    const version = p.version ?? "1.0.0";
+    await writeFile(join(pkg, "package.json"), JSON.stringify({ name: p.name, version, type: "module", main: "./index.js" }));
+    await writeFile(
+      join(pkg, "cosmo.json"),
+      JSON.stringify({ name: p.name, version, plugin_class: "./index.js:plugin", requires_webhooks: true, webhook_prefix: p.prefix }),
+    );
+    await writeFile(join(pkg, "index.js"), p.source);
+  }
+  await writeFile(join(dir, "package.json"), JSON.stringify({ name: "test-bundled", version: "0.0.0", private: true }));
+  return dir;
+}
+
+/** Makes a bundle dir current as sync() does: the old current becomes previous, then the swap. */
+export async function useBundle(dataDir: string, dir: string): Promise<void> {
+  const layout = bundleLayout(defaultBundleDir(dataDir));
+  const current = await readBundleLink(layout.current);
+  if (current !== undefined) await pointLink(layout.previous, current);
+  await pointLink(layout.current, dir);
+}
+
+/** The bundle dir `<dataDir>/bundle` points at now. */
+export function currentLink(dataDir: string): Promise<string | undefined> {
+  return readBundleLink(bundleLayout(defaultBundleDir(dataDir)).current);
+}

@@ -1,0 +1,79 @@
+/**
+ * The real `cosmo-runner` bin as a child process, the way a user runs it (built dist, so run
+ * `npm run build` first), and plain HTTP to it over loopback.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer } from "node:net";
+import { fileURLToPath } from "node:url";
+
+/** The bin a user runs. */
+export const BIN = fileURLToPath(new URL("../../bin/cosmo-runner.js", import.meta.url));
+
+/** A port nobody listens on right now (bound to 0 on loopback, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A spawned CLI: its output so far, and its exit. */
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code (null when killed by a signal) and signal. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stdout matches, rejects if the process exits first or `ms` pass. */
+  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+}
+
+/** Spawns `node bin/cosmo-runner.js ...args` with a clean COSMO_* environment plus `env`. */
+export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("COSMO_")));
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once("exit", (code, signal) => resolve({ code, signal })),
+  );
+  const waitFor = (pattern: RegExp, ms = 20_000) =>
+    new Promise<RegExpMatchArray>((resolve, reject) => {
+      const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}\nstdout: ${out}\nstderr: ${err}`)), ms);
+      const check = () => {
+        const match = out.match(pattern);
+        if (match) done(undefined, match);
+      };
+      const onExit = () => done(new Error(`exited before ${pattern}\nstdout: ${out}\nstderr: ${err}`));
+      const done = (error?: Error, match?: RegExpMatchArray) => {
+        clearTimeout(timer);
+        child.stdout?.off("data", check);
+        child.off("exit", onExit);
+        if (error) reject(error);
+        else resolve(match!);
+      };
+      child.stdout?.on("data", check);
+      child.once("exit", onExit);
+      check();
+    });
+  return { child, stdout: () => out, stderr: () => err, exited, waitFor };
+}
+
+/** Starts `cosmo-runner start` and resolves once it prints the URL it serves. */
+export async function startRunner(args: string[], env: Record<string, string> = {}): Promise<CliProcess & { url: string }> {
+  const proc = runCli(["start", ...args], env);
+  const match = await proc.waitFor(/listening on (http:\/\/\S+)/);
+  return { ...proc, url: match[1]! };
+}
+
+/** Stops a runner with SIGTERM (if still running) and waits for its exit. */
+export async function stopRunner(proc: CliProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  if (proc.child.exitCode === null && proc.child.signalCode === null) proc.child.kill("SIGTERM");
+  return proc.exited;
+}
