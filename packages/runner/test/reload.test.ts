@@ -195,6 +195,15 @@ describe("reload under the supervisor", () => {
     expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "1" });
   });
 
+  it("keeps serving on the same port across a reload when started with --port 0", async () => {
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+    runner = await startRunner(["--port", "0", "--data-dir", dataDir], { COSMO_ADMIN_TOKEN: TOKEN });
+    expect(runner.url).not.toMatch(/:0$/);
+    await useBundle(dataDir, await makeBundle(dataDir, "v2", [versionPlugin("hello", "/hello", "2")]));
+    expect((await reload()).status).toBe(200);
+    expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "2" });
+  });
+
   it("reloads on SIGHUP to the supervisor (after a sync run from another process)", async () => {
     await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
     await start();

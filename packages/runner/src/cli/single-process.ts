@@ -28,8 +28,9 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
       port: config.port,
       hostname: config.host,
       // isProd: a taken port is an error, not a silent move to another port (get-port-please's
-      // fallback range) that the user's scripts would not know about.
-      isProd: true,
+      // fallback range) that the user's scripts would not know about. Not for port 0: with
+      // isProd listhen turns 0 into 3000 instead of a free port.
+      isProd: config.port !== 0,
       showURL: false, // the CLI prints one plain line a script can read
       autoClose: false, // listhen would exit(0) on SIGTERM without draining; the CLI drains
     });

@@ -1,12 +1,17 @@
 /**
- * A worker listens with node:http and h3's toNodeHandler, not with listhen. listhen probes the
- * port first (get-port-please listens on it and closes again) and, when it is taken, moves to
- * another port on its own. In a cluster worker both go wrong: the probe's listen joins the
- * primary's shared handle, so while the old worker serves, the primary may hand a client
- * connection to the probe server, which closes with it unanswered (a dropped request in the
- * middle of a reload); and a worker that silently picked another port would leave the runner
- * split over two ports. So workers bind exactly the port given, and fail with a coded error
- * otherwise. listhen serves the single-process mode (`start --no-cluster`), where neither applies.
+ * A worker listens with node:http and h3's toNodeHandler, not with listhen (checked with
+ * listhen 1.10 / get-port-please in cluster workers, Node 20):
+ * - listhen resolves the port before listening (probe, then `listen(port)`). The probe itself is
+ *   harmless in a worker (thousands of probes against a port another worker served lost no
+ *   connection: the primary re-routes one the closed probe refuses), but `--port 0` breaks: the
+ *   serving worker's handle in the primary is keyed by port 0, so the next worker's concrete
+ *   port does not join it: that worker ended up on another port (3000), the runner split in two.
+ *   A plain `listen(0)` in every worker shares the one handle, hence the one port.
+ * - A taken port makes listhen move to another one silently (unless isProd), its `autoClose`
+ *   exits on SIGTERM without draining, and its close() (http-shutdown) cuts idle keep-alive
+ *   connections at once, which during a handover drops requests (see `drain`).
+ * So workers bind exactly the port given and fail with a coded error otherwise. listhen serves
+ * the single-process mode (`start --no-cluster`), where none of this applies.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo } from "node:net";
@@ -24,9 +29,10 @@ export interface ListeningServer {
    * clients open their next connection to the new worker) and resolves when every connection
    * has ended. `handover`: a new worker already serves, so idle keep-alive connections are left
    * to their keep-alive timeout instead of being cut: a client reusing one at the moment it is
-   * cut would see a reset, while the `Keep-Alive: timeout` header tells clients (undici, browsers)
-   * to stop reusing it before the server closes it. Connections still open after `timeout` ms
-   * are cut.
+   * cut sees a reset (measured: cutting them, as http.Server#close does, failed 5-6 of ~5,000
+   * requests per reload under load; leaving them, 0), while the `Keep-Alive: timeout` header
+   * tells clients (undici, browsers) to stop reusing one before the server closes it.
+   * Connections still open after `drainTimeout` ms are cut.
    */
   drain(handover: boolean): Promise<void>;
 }
