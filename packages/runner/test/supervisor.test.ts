@@ -1,0 +1,77 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CosmoError } from "@cosmo/core";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Supervisor, type SupervisorOptions } from "../src/supervisor";
+import { currentLink, makeBundle, useBundle, versionPlugin } from "./helpers/bundles";
+import { freePort } from "./helpers/runner-process";
+
+// The built worker entry, as the CLI forks it (run `npm run build` first).
+const exec = fileURLToPath(new URL("../dist/worker.js", import.meta.url));
+const quiet = { info() {}, warn() {}, error() {} };
+
+// The supervisor driven directly, with short limits, on real worker processes.
+describe("Supervisor", () => {
+  let dataDir: string;
+  let supervisor: Supervisor | undefined;
+  const create = async (options: Partial<SupervisorOptions> = {}) => {
+    supervisor = new Supervisor({
+      exec,
+      logger: quiet,
+      config: { port: await freePort(), host: "127.0.0.1", dataDir, token: "supervisor-token-0123", store: "memory:", clean: false },
+      ...options,
+    });
+    return supervisor;
+  };
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cosmo-supervisor-"));
+  });
+  afterEach(async () => {
+    await supervisor?.stop();
+    supervisor = undefined;
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("kills a new worker that is not ready in time, and the old one keeps serving", async () => {
+    const v1 = await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]);
+    await useBundle(dataDir, v1);
+    const sup = await create({ readyTimeout: 1500 });
+    const first = await sup.start();
+    // Blocks its worker's event loop forever as it is imported: only the ready timeout ends it.
+    const hang = { name: "hang", prefix: "/hang", source: "for (;;) {}\nexport const plugin = { setup() {} };\n" };
+    await useBundle(dataDir, await makeBundle(dataDir, "hang", [hang]));
+    const error = (await sup.reload({ rollbackOnFailure: true }).catch((e: unknown) => e)) as CosmoError;
+    expect(error.code).toBe("COSMO_E_WORKER_START_FAILED");
+    expect(error.details).toMatchObject({ reason: "not ready within 1500 ms", rolledBack: true, previousServing: true });
+    expect(sup.serving?.pid).toBe(first.pid);
+    expect(await currentLink(dataDir)).toBe(v1);
+    expect(await (await fetch(`${sup.serving!.url}/hello/version`)).json()).toMatchObject({ version: "1" });
+  });
+
+  it("runs reloads one at a time, in order", async () => {
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+    const sup = await create();
+    await sup.start();
+    const [a, b] = await Promise.all([sup.reload(), sup.reload()]);
+    expect(a.pid).not.toBe(b.pid);
+    expect(sup.serving?.pid).toBe(b.pid);
+  });
+
+  it("stops restarting a worker that keeps crashing, with a coded error", async () => {
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+    let fatal: CosmoError | undefined;
+    const sup = await create({ maxCrashes: 3, onFatal: (e) => (fatal = e) });
+    const { pid } = await sup.start();
+    // From now on every restart loads a plugin that exits the process as it is imported.
+    const crasher = { name: "crasher", prefix: "/crasher", source: "process.exit(3);\nexport const plugin = { setup() {} };\n" };
+    await useBundle(dataDir, await makeBundle(dataDir, "crash", [crasher]));
+    process.kill(pid, "SIGKILL");
+    for (let i = 0; i < 100 && !fatal; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(fatal?.code).toBe("COSMO_E_WORKER_CRASH_LOOP");
+    expect(fatal?.details).toMatchObject({ crashes: 3 });
+    expect(sup.serving).toBeUndefined();
+  });
+});
