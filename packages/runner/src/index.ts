@@ -28,7 +28,7 @@ export type { AdminToken, AdminTokenOptions } from "./token";
 
 // Server worker, supervisor and reload (what `cosmo-runner start` runs)
 export { Supervisor } from "./supervisor";
-export type { SupervisorOptions } from "./supervisor";
+export type { SupervisorLogger, SupervisorOptions } from "./supervisor";
 export { createWorkerServer } from "./worker/server";
 export type { WorkerServer, WorkerServerOptions } from "./worker/server";
 export { createWorkerApp } from "./worker/app";

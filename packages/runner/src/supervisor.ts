@@ -38,7 +38,15 @@ export interface SupervisorOptions {
   onServing?: (ready: ReadyMessage) => void;
   /** Called when the supervisor gives up (crash loop); the runner should exit non-zero. */
   onFatal?: (error: CosmoError) => void;
-  logger?: Pick<typeof consola, "info" | "warn" | "error">;
+  /** Where the supervisor's lines go (default: consola tagged cosmo-runner). */
+  logger?: SupervisorLogger;
+}
+
+/** The supervisor's log lines. */
+export interface SupervisorLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
 }
 
 interface StartFailure {
@@ -49,7 +57,7 @@ interface StartFailure {
 /** Runs and reloads the server workers of one runner (cluster primary only). */
 export class Supervisor {
   readonly #options: SupervisorOptions;
-  readonly #log: NonNullable<SupervisorOptions["logger"]>;
+  readonly #log: SupervisorLogger;
   #current: Worker | undefined;
   #serving: ReadyMessage | undefined;
   readonly #retiring = new Set<Worker>();

@@ -44,6 +44,7 @@ describe("worker app", () => {
 
   it("serves the admin API and the plugins' routes from one app", async () => {
     expect((await served.request("GET", "/plugins")).json).toEqual({ plugins: [] });
+    expect((await served.request("GET", "/plugins/")).json).toEqual({ plugins: [] });
     expect((await served.request("GET", "/hello/version")).json).toEqual({ plugin: "hello", version: "1" });
     expect((await served.request("GET", "/health")).json).toMatchObject({ status: "ok", bundle: "b1", plugins: { total: 2, active: 2, failed: 0 } });
     const installed = (await served.request("GET", "/plugins/installed")).json;

@@ -3,7 +3,7 @@
  * server for the bundle its config names, listens, says `ready`, and from then on does what the
  * primary says: drain and exit, or deliver the outcome of a reload it asked for.
  */
-import { createError } from "@cosmo/core";
+import { createError, isCosmoError } from "@cosmo/core";
 import { consola } from "consola";
 import { listenNode, type ListeningServer } from "./listen";
 import {
@@ -87,8 +87,9 @@ async function start(): Promise<void> {
 }
 
 start().catch(async (error: unknown) => {
-  logger.error(error instanceof Error ? error.message : error);
   await server?.dispose();
+  // A coded error is reported by the primary; anything else is a bug, and its stack is only here.
+  if (!isCosmoError(error) || !process.send) logger.error(error);
   // Exit only once the message has reached the channel, so the primary learns why.
   if (process.send) process.send({ cosmo: true, type: "start-failed", error: serializeError(error) } satisfies CosmoMessage, () => process.exit(1));
   else process.exit(1);
