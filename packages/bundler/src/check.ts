@@ -5,11 +5,12 @@
  * path is the current bundle (read only: it starts from its lockfile and re-resolves only what
  * changed) or, with no bundle yet, a directory that is never written (ideal-tree.ts).
  */
-import { access } from "node:fs/promises";
+import { access, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { isCosmoError, type Manifest } from "@cosmo/core";
 import type Arborist from "@npmcli/arborist";
 import { bundleManifest, packCacheDir } from "./bundle";
+import { defaultBundleDir } from "./bundle-dirs";
 import type { Conflict } from "./conflicts";
 import { readHost } from "./host";
 import { buildIdealTreeInMemory, scratchRoot } from "./ideal-tree";
@@ -36,7 +37,7 @@ export interface CheckerOptions extends SourcePolicy {
   sharedSingletons?: readonly string[];
   /** Cosmo's data dir (local directory plugins are packed under it). */
   dataDir?: string;
-  /** The current bundle (package.json + package-lock.json from the last sync): the check starts from its lockfile. */
+  /** The current bundle (package.json + package-lock.json from the last sync), default `<dataDir>/bundle`: the check starts from its lockfile. */
   bundleDir?: string;
   /** The Node version engines are checked against; default `process.version`. */
   nodeVersion?: string;
@@ -64,13 +65,20 @@ export interface Checker {
   clearCache(): void;
 }
 
-/** True when `<dir>` holds a lockfile: a bundle an incremental check can start from. */
-async function hasLockfile(dir: string | undefined): Promise<boolean> {
-  if (dir === undefined) return false;
-  return access(join(dir, "package-lock.json")).then(
-    () => true,
-    () => false,
-  );
+/**
+ * The real path of the current bundle when it holds a lockfile (an incremental check starts from
+ * it), else undefined. Real path: `<dataDir>/bundle` is a symlink, and a symlinked root would make
+ * Arborist's root a Link.
+ */
+async function bundleWithLockfile(dir: string | undefined): Promise<string | undefined> {
+  if (dir === undefined) return undefined;
+  try {
+    const real = await realpath(dir);
+    await access(join(real, "package-lock.json"));
+    return real;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -131,7 +139,8 @@ export function createChecker(options: CheckerOptions): Checker {
     plugins.push(candidateSource);
     const desired = bundleManifest(host, plugins);
 
-    const path = (await hasLockfile(options.bundleDir)) ? (options.bundleDir as string) : scratchRoot;
+    const bundleDir = options.bundleDir ?? (options.dataDir === undefined ? undefined : defaultBundleDir(options.dataDir));
+    const path = (await bundleWithLockfile(bundleDir)) ?? scratchRoot;
 
     const pluginNames = new Set(plugins.map((p) => p.name));
     const arborOptions = {
