@@ -192,6 +192,12 @@ describe("check: the in-memory conflict check", () => {
     expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "github:acme/cosmo-plugin", wanted: "git" })]);
   });
 
+  it("answers forbidden-source for a registry plugin with a git dependency, refused by Arborist before any fetch", async () => {
+    const { conflicts } = await run(host, [], "plugin-git-dep");
+    expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "plugin-git-dep", wanted: "git" })]);
+    expect(conflicts[0]?.package).toContain("github:cosmo-fixtures/git-only-lib");
+  });
+
   it("checks a local directory plugin as a real (packed) node, peers included", async () => {
     const dir = join(dataDir, "..", `${dataDir.split("/").pop()}-src`);
     await mkdir(dir, { recursive: true });
@@ -223,9 +229,10 @@ describe("createChecker: resolver state kept across checks", () => {
       const upstream = await fetch(new URL(req.url ?? "/", registry), { headers: { accept: String(req.headers.accept ?? "*/*") } });
       const body = Buffer.from(await upstream.arrayBuffer());
       res.writeHead(upstream.status, { "content-type": upstream.headers.get("content-type") ?? "application/octet-stream" });
-      res.end(Buffer.from(body.toString("latin1").replaceAll(registry, "").length >= 0 ? rewrite(body) : body));
+      // Packuments name tarball URLs on the registry: point them at the proxy so those are counted too.
+      const json = upstream.headers.get("content-type")?.includes("json") ?? false;
+      res.end(json ? body.toString("utf8").split(registry).join(proxyUrl) : body);
     });
-    const rewrite = (body: Buffer) => Buffer.from(body.toString("binary").split(registry).join(proxyUrl), "binary");
     await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
     const address = proxy.address() as { port: number };
     proxyUrl = `http://127.0.0.1:${address.port}/`;
