@@ -7,7 +7,7 @@
  */
 import { access, realpath } from "node:fs/promises";
 import { join } from "node:path";
-import { isCosmoError, type Manifest } from "@cosmo/core";
+import { createError, errorMessage, isCosmoError, type Manifest } from "@cosmo/core";
 import type Arborist from "@npmcli/arborist";
 import { bundleManifest, packCacheDir } from "./bundle";
 import { defaultBundleDir } from "./bundle-dirs";
@@ -18,6 +18,7 @@ import type { NpmOptions } from "./npm-options";
 import {
   collisionConflicts,
   engineConflicts,
+  forbiddenSourceConflict,
   hostRangeConflict,
   notAPluginConflict,
   readPluginManifest,
@@ -111,7 +112,13 @@ export function createChecker(options: CheckerOptions): Checker {
     const key = `${plugin.name}|${spec}|${node?.integrity ?? ""}`;
     const cached = manifests.get(key);
     if (cached !== undefined) return cached;
-    const result = await readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined });
+    let result: PluginManifestResult;
+    try {
+      result = await readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined });
+    } catch (error) {
+      // The tree resolved, so this is the registry or the cache failing, not the plugin.
+      throw createError("COSMO_E_RESOLVE_FAILED", { reason: `fetching ${plugin.name}: ${errorMessage(error)}` }, { cause: error });
+    }
     manifests.set(key, result);
     return result;
   }
@@ -123,15 +130,7 @@ export function createChecker(options: CheckerOptions): Checker {
     } catch (error) {
       if (isCosmoError(error) && error.code === "COSMO_E_SOURCE_FORBIDDEN") {
         const raw = typeof candidate === "string" ? candidate : candidate.raw;
-        const type = String(error.details.type);
-        return {
-          ok: false,
-          conflicts: [{
-            kind: "forbidden-source", plugin: raw, package: raw, wanted: type, found: "not allowed", requiredBy: "host",
-            message: error.message,
-            hint: `Publish the plugin to a registry and install it by name, or have the host opt in (${String(error.details.option)}).`,
-          }],
-        };
+        return { ok: false, conflicts: [forbiddenSourceConflict(raw, String(error.details.type), String(error.details.option), error.message)] };
       }
       throw error;
     }

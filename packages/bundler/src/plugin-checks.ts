@@ -177,3 +177,17 @@ export function notAPluginConflict(plugin: string, problem: string): Conflict {
     hint: `Check the source names the plugin package (not a library), or add a valid cosmo.json to it (schema: @cosmo/core/cosmo.schema.json).`,
   };
 }
+
+/** A source of a kind (git, remote URL) the host has not opted in to. */
+export function forbiddenSourceConflict(source: string, type: string, option: string, message: string): Conflict {
+  return {
+    kind: "forbidden-source",
+    plugin: source,
+    package: source,
+    wanted: type,
+    found: "not allowed",
+    requiredBy: "host",
+    message,
+    hint: `Publish the plugin to a registry and install it by name, or have the host opt in (${option}).`,
+  };
+}
