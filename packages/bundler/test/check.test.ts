@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdir, mkdtemp, readdir, readFile, readlink, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readdir, readFile, readlink, realpath, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBundledManifest } from "../src/bundle";
 import { check, createChecker } from "../src/check";
 import type { Conflict } from "../src/conflicts";
+import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
 
 /** Every file under `dir` (contents, symlink targets), hashed: equal hashes = nothing written. */
@@ -263,6 +264,19 @@ describe("createChecker: resolver state kept across checks", () => {
     expect(second.conflicts).toEqual(first.conflicts);
     expect(requests).toEqual([]);
     expect(await hashTree(bundleDir)).toBe(before);
+  });
+
+  it("starts from the bundle sync left in <dataDir>/bundle (a symlink) and writes nothing there", async () => {
+    const dataDir = join(host.dir, "..", "data");
+    const installed = ["plugin-ok@^1"];
+    const manifest = await createBundledManifest({ hostDir: host.dir, sources: installed });
+    const { path } = await sync({ dataDir, manifest, npmOptions: host.npmOptions });
+    const before = await hashTree(dataDir);
+    const checker = createChecker({ host: host.dir, dataDir, npmOptions: host.npmOptions });
+    const result = await checker.check({ installed, candidate: "plugin-peer-shared-1" });
+    expect(result.conflicts).toEqual([]);
+    expect(result.tree?.path).toBe(await realpath(path));
+    expect(await hashTree(dataDir)).toBe(before);
   });
 
   it("still finds conflicts with the plugins already in the bundle", async () => {
