@@ -3,8 +3,8 @@
  * installed (what plugins get linked to), its @cosmo/core version and the packages it declares
  * shared. Read only; the host's files are never written.
  */
-import { readFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
+import { readFile, realpath } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { createError, errorMessage } from "@cosmo/core";
 
 /** A host's package.json, as much of it as the bundler reads. */
@@ -22,7 +22,7 @@ export interface HostInfo {
   /** Absolute host directory. */
   dir: string;
   pkg: HostPackage;
-  /** Each installed host dependency, linked: `name -> file:<dir>/node_modules/<name>`. */
+  /** Each installed host dependency, linked: `name -> file:<realpath of the installed copy>`. */
   links: Record<string, string>;
   /** Installed version of each linked dependency. */
   versions: Record<string, string>;
@@ -40,6 +40,21 @@ async function readJson(file: string): Promise<Record<string, unknown> | undefin
     return undefined;
   }
   return JSON.parse(text) as Record<string, unknown>;
+}
+
+/**
+ * Where Node would load `name` from when the host imports it: `<dir>/node_modules/<name>`, else
+ * the same in each parent directory. npm hoists a package's dependencies next to it (`npx
+ * cosmo-runner`, workspaces), so the host's copy is often not under its own node_modules. The
+ * link goes to the realpath, so a workspace symlink links the real package dir.
+ */
+async function findInstalled(hostDir: string, name: string): Promise<{ dir: string; pkg: Record<string, unknown> } | undefined> {
+  for (let at = hostDir; ; at = dirname(at)) {
+    const candidate = join(at, "node_modules", name);
+    const pkg = await readJson(join(candidate, "package.json")).catch(() => undefined);
+    if (pkg !== undefined) return { dir: await realpath(candidate), pkg };
+    if (dirname(at) === at) return undefined;
+  }
 }
 
 /**
@@ -63,9 +78,8 @@ export async function readHost(hostDir: string): Promise<HostInfo> {
     ...Object.keys(pkg.optionalDependencies ?? {}).map((n): [string, boolean] => [n, true]),
   ];
   for (const [name, optional] of wanted) {
-    const installedDir = join(dir, "node_modules", name);
-    const installed = await readJson(join(installedDir, "package.json")).catch(() => undefined);
-    if (installed === undefined) {
+    const found = await findInstalled(dir, name);
+    if (found === undefined) {
       if (optional) continue; // npm skips optional deps that failed to install; so do we
       throw createError("COSMO_E_HOST_INVALID", {
         host: dir,
@@ -73,11 +87,11 @@ export async function readHost(hostDir: string): Promise<HostInfo> {
         dependency: name,
       });
     }
-    links[name] = `file:${installedDir}`;
-    versions[name] = String(installed.version ?? "");
+    links[name] = `file:${found.dir}`;
+    versions[name] = String(found.pkg.version ?? "");
   }
 
-  const core = await readJson(join(dir, "node_modules", "@cosmo", "core", "package.json")).catch(() => undefined);
+  const core = (await findInstalled(dir, "@cosmo/core"))?.pkg;
   const shared = Array.isArray(pkg.cosmo?.shared) ? pkg.cosmo.shared.filter((s): s is string => typeof s === "string") : [];
   return { dir, pkg, links, versions, coreVersion: core === undefined ? undefined : String(core.version), shared };
 }
