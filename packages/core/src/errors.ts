@@ -256,6 +256,11 @@ export const errorCatalog = {
     message: (p) =>
       `A runner already serves the data dir ${s(p.dataDir)} at ${s(p.url)} (pid ${s(p.pid)}). Stop it first, or start this one with another --data-dir.`,
   },
+  COSMO_E_RUNNER_UNREACHABLE: {
+    status: 502,
+    message: (p) =>
+      `The runner at ${s(p.url)} (pid ${s(p.pid)}) did not answer (${s(p.reason)}). Check it is still running (its log says why it stopped), or stop it and start it again.`,
+  },
   COSMO_E_CLI_USAGE: {
     status: 400,
     message: (p) => `${s(p.reason)}. Run \`${["cosmo-runner", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,

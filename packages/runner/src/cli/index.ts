@@ -2,8 +2,10 @@
  * The `cosmo-runner` CLI. `commands` below is the one registry of commands: add a command there
  * (lazily imported, so `--help` and small commands stay fast). `runCli` gives exit codes a
  * script can trust: 0 done, 1 failed (a `COSMO_E_*` line on stderr), 2 usage (bad flag, value or
- * command, with the usage on stderr). citty prints `--help` for every command, but it accepts
- * unknown flags silently, so they are checked here first.
+ * command, with the usage on stderr), 3 conflict (check/install: the explanation on stderr).
+ * With `--json` an error is also printed on stdout as `{ "error": { code, message, details } }`.
+ * citty prints `--help` for every command, but it accepts unknown flags silently, so they are
+ * checked here first.
  */
 import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
@@ -16,7 +18,16 @@ type AnyCommand = CommandDef<any>; // eslint-disable-line @typescript-eslint/no-
 /** Every command of the CLI, by name. */
 export const commands: Record<string, () => Promise<AnyCommand>> = {
   start: () => import("./commands/start").then((m) => m.default),
+  plugins: () => import("./commands/plugins").then((m) => m.default),
+  check: () => import("./commands/check").then((m) => m.default),
+  apply: () => import("./commands/apply").then((m) => m.default),
+  bundle: () => import("./commands/bundle").then((m) => m.bundleCommand),
+  sync: () => import("./commands/bundle").then((m) => m.syncCommand),
+  report: () => import("./commands/report").then((m) => m.default),
 };
+
+/** The exit codes, by outcome. */
+export const EXIT = { ok: 0, error: 1, usage: 2, conflict: 3 } as const;
 
 /** The root command: `cosmo-runner <command>`. */
 export const main = defineCommand({
@@ -67,6 +78,16 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
       command = await load();
       path = first;
       rest = rest.slice(1);
+      // Command groups (`plugins add`): descend while the next word names a subcommand.
+      while (command.subCommands && rest[0] !== undefined && !rest[0].startsWith("-")) {
+        const subs = await resolveValue(command.subCommands);
+        const sub = subs[rest[0]];
+        if (!sub) throw usageError(`Unknown command "${path} ${rest[0]}"`, path);
+        parent = command;
+        command = await resolveValue(sub);
+        path = `${path} ${rest[0]}`;
+        rest = rest.slice(1);
+      }
     }
     if (rest.includes("--help") || rest.includes("-h")) {
       console.log(`${await renderUsage(command, parent)}\n`);
@@ -77,21 +98,31 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
     await runCommand(command, { rawArgs: rest });
     return process.exit(typeof process.exitCode === "number" ? process.exitCode : 0);
   } catch (error) {
-    return fail(error, command, parent);
+    return fail(error, command, parent, argv.includes("--json"));
   }
 }
 
-async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | undefined): Promise<never> {
+// citty lets commands and subcommand tables be values, promises or functions returning either.
+async function resolveValue<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
+  return typeof value === "function" ? (value as () => T | Promise<T>)() : value;
+}
+
+async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | undefined, json: boolean): Promise<never> {
   // citty's own errors (missing positional, bad enum value) are usage errors too.
   const cittyUsage = error instanceof Error && error.name === "CLIError";
   if (cittyUsage || (isCosmoError(error) && error.code === "COSMO_E_CLI_USAGE")) {
     console.error(`${await renderUsage(command, parent)}\n`);
     const coded = isCosmoError(error) ? error : usageError((error as Error).message);
     console.error(`error ${coded.code}: ${coded.message}`);
-    return process.exit(2);
+    if (json) console.log(JSON.stringify(coded.toJSON(), null, 2));
+    return process.exit(EXIT.usage);
   }
   const coded = isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error });
   console.error(`error ${coded.code}: ${coded.message}`);
   if (!isCosmoError(error)) console.error(error);
-  return process.exit(1);
+  // A conflict's explanation for people; the same conflicts are data in the --json body.
+  const conflict = coded.code === "COSMO_E_CONFLICT";
+  if (conflict && typeof coded.details.text === "string") console.error(`\n${coded.details.text}`);
+  if (json) console.log(JSON.stringify(coded.toJSON(), null, 2));
+  return process.exit(conflict ? EXIT.conflict : EXIT.error);
 }

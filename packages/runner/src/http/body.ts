@@ -40,3 +40,13 @@ export async function readValidatedJson<S extends z.ZodType>(event: H3Event, sch
   }
   return result.data;
 }
+
+/**
+ * Like `readValidatedJson`, for endpoints whose body is optional: no body at all (a bare POST)
+ * gives `fallback`; a body that is there must be JSON and pass the schema.
+ */
+export async function readOptionalJson<S extends z.ZodType>(event: H3Event, schema: S, fallback: z.output<S>): Promise<z.output<S>> {
+  const headers = event.req.headers;
+  const hasBody = Number(headers.get("content-length") ?? 0) > 0 || headers.has("transfer-encoding");
+  return hasBody ? readValidatedJson(event, schema) : fallback;
+}

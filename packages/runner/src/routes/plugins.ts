@@ -1,7 +1,7 @@
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
 import { z } from "zod";
-import { readValidatedJson } from "../http/body";
+import { readOptionalJson, readValidatedJson } from "../http/body";
 import { jsonResponse } from "../http/errors";
 import type { PluginOperations } from "../operations";
 import { deriveName } from "../source-name";
@@ -11,6 +11,9 @@ import type { PluginRecord, PluginStore } from "../store/types";
 export const createPluginBody = z.object({
   source: z.string().trim().min(1, "must not be empty").max(2048, "must be at most 2048 characters"),
 });
+
+/** Optional body of install and uninstall: `{ "apply": true }` also applies (bundle, sync, reload). */
+export const rpcBody = z.object({ apply: z.boolean().optional() }).strict();
 
 /** What the plugin routes need. */
 export interface PluginRoutesOptions {
@@ -38,8 +41,17 @@ export function registerPluginRoutes(app: H3, { store, operations = {} }: Plugin
   if (installed) app.get("/plugins/installed", () => installed());
   if (report) app.get("/plugins/report", () => report());
   if (apply) app.post("/plugins/apply", () => apply());
-  if (install) app.post("/plugins/:id/install", async (event) => install(await record(event)));
-  if (uninstall) app.post("/plugins/:id/uninstall", async (event) => uninstall(await record(event)));
+  // With `{ apply: true }` the answer is the record plus `apply` (what apply returned); the
+  // record is changed first, so a failed apply still leaves it installed (or uninstalled).
+  const rpc = (run: (r: PluginRecord) => Promise<PluginRecord>) => async (event: H3Event) => {
+    const found = await record(event);
+    const { apply: andApply } = await readOptionalJson(event, rpcBody, {});
+    if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
+    const updated = await run(found);
+    return andApply && apply ? { ...updated, apply: await apply() } : updated;
+  };
+  if (install) app.post("/plugins/:id/install", rpc(install));
+  if (uninstall) app.post("/plugins/:id/uninstall", rpc(uninstall));
 
   for (const path of both("/plugins")) {
     app.get(path, async () => ({ plugins: await store.list() }));

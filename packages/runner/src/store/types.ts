@@ -1,3 +1,5 @@
+import type { Storage } from "unstorage";
+
 /** Where a plugin stands: added but not checked, in the bundle, or refused (see error_message). */
 export type InstallStatus = "pending" | "installed" | "failed";
 
@@ -44,6 +46,12 @@ export interface PluginStore {
   remove(id: string): Promise<PluginRecord>;
   /** The record whose source is exactly this string, or null. */
   findBySource(source: string): Promise<PluginRecord | null>;
+  /**
+   * The storage plugins' `ctx.storage` is carved from (PluginService prefixes it per plugin):
+   * the same backend as the records (files in the data dir, redis), under `plugin-data:`, so
+   * plugin data survives restarts and reloads and never shows up among the records.
+   */
+  pluginStorage(): Storage;
   /** Releases connections and handles (redis); the store is unusable afterwards. */
   close(): Promise<void>;
 }

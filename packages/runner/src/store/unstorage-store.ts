@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
-import type { Storage } from "unstorage";
+import { prefixStorage, type Storage } from "unstorage";
 import type { NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore } from "./types";
 
 // Records live under one prefix so a shared redis (or data dir) can hold other things beside them.
 const PREFIX = "plugins";
 const keyOf = (id: string) => `${PREFIX}:${id}`;
+// Plugins' own data: beside the records, never under PREFIX (getKeys("plugins") must not see it).
+const PLUGIN_DATA = "plugin-data";
 
 /** Oldest first; the id breaks ties so two records made in the same millisecond keep one order. */
 function byCreation(a: PluginRecord, b: PluginRecord): number {
@@ -85,6 +87,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
         return current;
       }),
     findBySource: (source) => guarded(async () => (await readAll()).find((r) => r.source === source) ?? null),
+    pluginStorage: () => prefixStorage(storage, PLUGIN_DATA),
     close: () => guarded(() => storage.dispose()),
   };
 }

@@ -10,7 +10,7 @@ import { consola } from "consola";
 import { H3 } from "h3";
 import { z } from "zod";
 import { createApp, DEFAULT_BODY_LIMIT } from "../app";
-import { readValidatedJson } from "../http/body";
+import { readOptionalJson } from "../http/body";
 import { errorResponse, jsonResponse, toCosmoError, type RunnerLogger } from "../http/errors";
 import { authGuard, bodyLimitGuard, hostGuard } from "../http/guards";
 import type { PluginOperations } from "../operations";
@@ -81,8 +81,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     async (event) => {
       if (!options.requestReload) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner runs in one process (--no-cluster)" });
       // The body is optional: a bare POST reloads without rollback.
-      const hasBody = Number(event.req.headers.get("content-length") ?? 0) > 0 || event.req.headers.has("transfer-encoding");
-      const body = hasBody ? await readValidatedJson(event, reloadBody) : {};
+      const body = await readOptionalJson(event, reloadBody, {});
       return jsonResponse(await options.requestReload({ ...body, reason: "POST /plugins/reload" }));
     },
     { middleware: [hostGuard(options.allowedHosts), authGuard(options.token), bodyLimitGuard(bodyLimit)] },

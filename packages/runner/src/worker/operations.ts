@@ -1,10 +1,14 @@
 /**
- * The plug point for the admin API's RPC work (install, uninstall, apply, report) in a server
- * worker. The worker itself provides `installed` (it knows its PluginService); whoever wires the
- * bundler returns the rest from `workerOperations`, using `ctx.requestReload()` for the reload
- * step of apply. An operation left out keeps its endpoint absent (404), never half-working.
+ * The admin API's RPC work in a server worker: install, uninstall, apply and report, over the
+ * same operations code the CLI runs (src/operations/*). The worker itself provides `installed`
+ * (it knows its PluginService). Apply = bundle + sync + `ctx.requestReload()`: it answers once
+ * the new worker serves the new bundle, or with the error while this worker still serves.
  */
 import type { PluginService } from "@cosmo/core";
+import { bundleAndSync } from "../operations/apply";
+import { createOperationsContext, type OperationsContext } from "../operations/context";
+import { installPlugin, uninstallPlugin } from "../operations/install";
+import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
 import type { PluginStore } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "./messages";
@@ -27,10 +31,32 @@ export interface WorkerContext {
    * @example await sync({ dataDir, manifest }); return ctx.requestReload({ rollbackOnFailure: true, reason: "apply" })
    */
   requestReload(options?: ReloadOptions): Promise<ReloadResult>;
+  /** The operations' shared state; tests pass one with their own host and npm options. */
+  operations?: OperationsContext;
 }
 
 /** The RPC operations of a worker's admin API (besides `installed`, which the worker serves). */
-export function workerOperations(_ctx: WorkerContext): Partial<PluginOperations> {
-  // Wired by the bundler integration (check/install/uninstall/apply/report).
-  return {};
+export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> {
+  const ops = ctx.operations ?? createOperationsContext({ dataDir: ctx.dataDir, store: ctx.store });
+  return {
+    install: (record) => installPlugin(ops, record),
+    uninstall: (record) => uninstallPlugin(ops, record),
+    apply: async () => {
+      const startedAt = performance.now();
+      const { bundle, sync } = await bundleAndSync(ops);
+      const reload = await ctx.requestReload({ rollbackOnFailure: true, reason: "apply" });
+      return {
+        plugins: bundle.sources,
+        bundle: sync.bundle,
+        previous: sync.previous,
+        lockfile: sync.lockfile,
+        sync_ms: sync.took_ms,
+        reload,
+        took_ms: Math.round(performance.now() - startedAt),
+        // A runner started with --clean keeps serving no plugin across reloads.
+        ...(ctx.clean ? { clean: true } : {}),
+      };
+    },
+    report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
+  };
 }

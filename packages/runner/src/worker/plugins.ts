@@ -6,6 +6,7 @@
 import { basename, join } from "node:path";
 import { currentBundle } from "@cosmo/bundler";
 import { discoverPlugins, isCosmoError, loadPlugins, PluginService, type Diagnostic, type PluginLogger } from "@cosmo/core";
+import type { Storage } from "unstorage";
 import type { PluginCounts } from "./messages";
 
 /** The plugins one worker serves. */
@@ -34,9 +35,12 @@ export async function bundleToLoad(dataDir: string, clean: boolean): Promise<str
   }
 }
 
-/** Discovers the plugins in `<bundle>/node_modules` and sets each up in a new PluginService. */
-export async function loadBundle(bundle: string | null, logger: PluginLogger): Promise<LoadedBundle> {
-  const service = new PluginService({ logger });
+/**
+ * Discovers the plugins in `<bundle>/node_modules` and sets each up in a new PluginService whose
+ * `storage` (default: memory) backs every plugin's `ctx.storage`.
+ */
+export async function loadBundle(bundle: string | null, logger: PluginLogger, storage?: Storage): Promise<LoadedBundle> {
+  const service = new PluginService({ logger, storage });
   if (bundle === null) return { service, bundle, bundleId: null, diagnostics: [] };
   const { plugins, diagnostics } = await discoverPlugins({ roots: [join(bundle, "node_modules")] });
   for (const d of diagnostics) logger.warn(`skipped ${d.packageName ?? d.dir}: ${d.code} ${d.message}`);

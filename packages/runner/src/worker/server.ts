@@ -34,7 +34,8 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
   const store = await createPluginStore(config.store, { dataDir: config.dataDir });
   let loaded: LoadedBundle;
   try {
-    loaded = await loadBundle(config.bundle, logger);
+    // Plugin data lives with the records, so a plugin's state survives restarts and reloads.
+    loaded = await loadBundle(config.bundle, logger, store.pluginStorage());
   } catch (error) {
     await store.close().catch(() => {});
     throw error;

@@ -1,0 +1,46 @@
+/**
+ * `cosmo-runner bundle` and `cosmo-runner sync`: apply's two first steps, one at a time (the
+ * seed's `bundle_plugins.py` then `uv sync`). `sync` tells a running runner to reload onto what
+ * it installed (POST /plugins/reload, rolling back if the new worker does not start).
+ */
+import { defineCommand } from "citty";
+import { bundlePlugins, syncBundle } from "../../operations/apply";
+import { connectRunner } from "../runner-client";
+import { commonArgs, EXIT_CODES_HELP, output, progress, since, withContext } from "../shared";
+
+/** `cosmo-runner bundle`. */
+export const bundleCommand = defineCommand({
+  meta: { name: "bundle", description: `Write package.bundled.json (the runner's dependencies + the tracked plugins) into the data dir. ${EXIT_CODES_HELP}` },
+  args: { ...commonArgs },
+  run: ({ args }) =>
+    withContext(args, async (ctx) => {
+      const startedAt = performance.now();
+      progress.start("Writing the bundled manifest...");
+      const bundle = await bundlePlugins(ctx.ops);
+      progress.success(`Bundled manifest written (${since(startedAt)} ms)`);
+      output(ctx, bundle, () => `Wrote ${bundle.file} with ${bundle.plugins.length === 0 ? "no plugins" : bundle.plugins.join(", ")}.\nNext: cosmo-runner sync`);
+    }),
+});
+
+/** `cosmo-runner sync`. */
+export const syncCommand = defineCommand({
+  meta: { name: "sync", description: `Install package.bundled.json as the current bundle; a running runner reloads onto it. ${EXIT_CODES_HELP}` },
+  args: { ...commonArgs },
+  run: ({ args }) =>
+    withContext(args, async (ctx) => {
+      const startedAt = performance.now();
+      progress.start("Installing the bundle (scripts off)...");
+      const sync = await syncBundle(ctx.ops);
+      progress.success(`Bundle ${sync.bundle} installed (${sync.took_ms} ms)`);
+      const runner = await connectRunner(ctx.dataDir);
+      let reload: unknown = null;
+      if (runner) {
+        progress.start(`Reloading the runner at ${runner.info.url}...`);
+        reload = await runner.request("POST", "/plugins/reload", { rollbackOnFailure: true });
+        progress.success(`The runner serves bundle ${sync.bundle} (${since(startedAt)} ms in all)`);
+      }
+      output(ctx, { ...sync, reload }, () =>
+        runner ? `Bundle ${sync.bundle} installed; the runner at ${runner.info.url} serves it.` : `Bundle ${sync.bundle} installed; the next \`cosmo-runner start\` serves it.`,
+      );
+    }),
+});

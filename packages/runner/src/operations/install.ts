@@ -1,0 +1,79 @@
+/**
+ * Install and uninstall: the seed's "test for conflicts before committing". Install checks the
+ * record's source against the tracked plugins in memory and appends it to the tracking file only
+ * when nothing conflicts; a conflict leaves the tracking file as it was and the record `failed`.
+ */
+import { addTracked, listTracked, removeTracked, renderConflicts, type Conflict } from "@cosmo/bundler";
+import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
+import type { PluginRecord } from "../store/types";
+import type { OperationsContext } from "./context";
+
+/** The answer of a check that found no conflict. */
+export interface CheckOk {
+  ok: true;
+  source: string;
+  conflicts: [];
+}
+
+/** The COSMO_E_CONFLICT error for a source: data in `details.conflicts`, the rendering in `details.text`. */
+export function conflictError(source: string, conflicts: Conflict[]): CosmoError {
+  // The message template adds its own full stop.
+  const summary = conflicts.map((c) => c.message.replace(/\.$/, "")).join("; ");
+  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, text: renderConflicts(conflicts) });
+}
+
+/**
+ * Checks whether `source` can join the host and the tracked plugins; writes nothing (but the npm
+ * cache). Throws COSMO_E_CONFLICT with the conflicts as data, or the coded error of a failed step.
+ */
+export async function checkSource(ctx: OperationsContext, source: string): Promise<CheckOk> {
+  const [checker, installed] = await Promise.all([ctx.checker(), listTracked(ctx.dataDir)]);
+  const result = await checker.check({ installed: installed.filter((s) => s !== source.trim()), candidate: source });
+  if (!result.ok) throw conflictError(source, result.conflicts);
+  return { ok: true, source, conflicts: [] };
+}
+
+/** The text kept in a failed record: the rendered conflicts, else the error's message. */
+function failureText(error: unknown): string {
+  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && typeof error.details.text === "string") return error.details.text;
+  return isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
+}
+
+/**
+ * Checks the record's source and, when it fits, appends it to the tracking file and marks the
+ * record `installed`. On a conflict (or any failed step) the record becomes `failed` with the
+ * reason in error_message and the error is thrown; the tracking file is not touched.
+ */
+export function installPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
+  return ctx.serial(async () => {
+    const tracked = await listTracked(ctx.dataDir);
+    // Installing twice is not an error: the plugin is where the caller wants it.
+    if (tracked.includes(record.source.trim())) {
+      return ctx.store.update(record.id, { install_status: "installed", error_message: null });
+    }
+    try {
+      await checkSource(ctx, record.source);
+      await addTracked(ctx.dataDir, record.source);
+    } catch (error) {
+      await ctx.store.update(record.id, { install_status: "failed", error_message: failureText(error) });
+      throw error;
+    }
+    return ctx.store.update(record.id, { install_status: "installed", error_message: null });
+  });
+}
+
+/**
+ * Takes the record's source out of the tracking file (if it is there) and sets the record back
+ * to `pending`. The running plugins change at the next apply.
+ */
+export function uninstallPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
+  return ctx.serial(async () => {
+    try {
+      await removeTracked(ctx.dataDir, record.source);
+    } catch (error) {
+      // Not tracked (a failed install, or an edit by hand): the goal is reached all the same.
+      if (!(isCosmoError(error) && error.code === "COSMO_E_TRACKING_NOT_FOUND")) throw error;
+    }
+    return ctx.store.update(record.id, { install_status: "pending", error_message: null });
+  });
+}
