@@ -221,6 +221,30 @@ async function deleteTarball(goneUrl: string, storageDir: string, manifest: Fixt
 }
 
 /**
+ * Packs one more package dir (a built example, say) and publishes it to a running test
+ * registry, as the fixtures are. Publishing the same version again is not an error: test files
+ * of one run share one registry, and each may publish what it needs.
+ * @example await publishDirectory(inject("registryUrl"), exampleDir)
+ * @returns `name@version` of what is published
+ */
+export async function publishDirectory(url: string, dir: string): Promise<string> {
+  const manifest = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as FixtureManifest;
+  const id = `${manifest.name}@${manifest.version}`;
+  const existing = await fetch(`${url}${manifest.name.replace("/", "%2f")}`);
+  if (existing.ok && (await existing.json() as { versions?: Record<string, unknown> }).versions?.[manifest.version]) return id;
+  const cache = await mkdtemp(join(tmpdir(), "cosmo-publish-"));
+  try {
+    await publishOne(url, cache, { dir, manifest });
+  } catch (error) {
+    // Another test file published it between our look and our PUT: verdaccio answers 409.
+    if (!/failed: 409/.test(String(error))) throw error;
+  } finally {
+    await rm(cache, { recursive: true, force: true });
+  }
+  return id;
+}
+
+/**
  * Environment for a spawned npm (or any npm-config reader) that can only reach the test
  * registry: registry set, a throwaway userconfig and cache, no global npmrc from the machine.
  */

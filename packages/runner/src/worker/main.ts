@@ -26,7 +26,10 @@ let nextId = 1;
 
 /** Asks the primary for a reload; settles when its answer comes back over IPC. */
 function requestReload(options: ReloadOptions): Promise<ReloadResult> {
-  if (!process.connected || stopping) {
+  // A worker draining after a handover still serves the requests of its open connections, and
+  // one of them may be an apply from a client that reused its keep-alive connection: the
+  // primary can reload for it all the same. Only a worker stopping for good refuses.
+  if (!process.connected || (stopping && !handedOver)) {
     return Promise.reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this worker is shutting down" }));
   }
   const id = nextId++;
@@ -39,9 +42,11 @@ function requestReload(options: ReloadOptions): Promise<ReloadResult> {
 let server: WorkerServer | undefined;
 let listening: ListeningServer | undefined;
 let stopping: Promise<void> | undefined;
+let handedOver = false;
 
 /** Drains, tears the plugins down and exits: the only way a started worker ends on purpose. */
 function stop(handover: boolean): Promise<void> {
+  handedOver ||= handover && !stopping;
   stopping ??= (async () => {
     await listening?.drain(handover);
     await server?.dispose();
@@ -57,7 +62,15 @@ process.on("message", (message: unknown) => {
   if (message.type === "reload-result") {
     const waiter = pending.get(message.id);
     pending.delete(message.id);
-    if (message.ok) waiter?.resolve(message.result);
+    // The new worker serves: start draining now, before the answer to the request that asked
+    // for the reload (apply) is written, so that answer goes out with `Connection: close` and
+    // the client's next request reaches the new worker. Waiting for the primary's drain
+    // message instead races that answer: a client reusing the connection got the old plugins
+    // once more. The primary's drain then joins this one.
+    if (message.ok) {
+      void listening?.drain(true);
+      waiter?.resolve(message.result);
+    }
     else waiter?.reject(deserializeError(message.error));
   }
 });

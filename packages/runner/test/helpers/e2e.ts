@@ -1,0 +1,95 @@
+/**
+ * Helpers of the end-to-end tests: the CLI run to its exit, admin API calls with or without the
+ * token, the smart-switch example published to the test registry, and a fingerprint of the
+ * runner's package dir (sync must never write there).
+ */
+import { access, readFile } from "node:fs/promises";
+import { request } from "node:http";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { publishDirectory } from "../../../bundler/test/helpers/registry";
+import { hashTree } from "../../../bundler/test/helpers/tree-hash";
+import { runCli } from "./runner-process";
+
+/** The runner package (the host whose dependencies are bundled). */
+export const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "../..");
+/** The seed's plugin, as the repository builds it. */
+export const exampleDir = join(runnerDir, "../../examples/smart-switch");
+/** Its package name, what a user installs. */
+export const EXAMPLE = "cosmo-plugin-smart-switch";
+
+/** Publishes the built example (run `npm run build` first) to the test registry. */
+export async function publishExample(registryUrl: string): Promise<string> {
+  try {
+    await access(join(exampleDir, "dist", "index.js"));
+  } catch {
+    throw new Error(`${exampleDir}/dist is missing: run \`npm run build\` at the repository root first`);
+  }
+  return publishDirectory(registryUrl, exampleDir);
+}
+
+/** Runs the CLI to its exit; resolves with the exit code and what it printed. */
+export async function cli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const proc = runCli(args, env);
+  const { code } = await proc.exited;
+  return { code, stdout: proc.stdout(), stderr: proc.stderr() };
+}
+
+/** Calls the admin API; `token: null` sends none. Resolves with the status and the parsed body. */
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  options: { token: string | null; body?: unknown },
+): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = {};
+  if (options.token !== null) headers.authorization = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON: keep the text
+  }
+  return { status: res.status, body };
+}
+
+/** The runner package's files, minus what builds and vitest write (dist/, node_modules/.vite*). */
+export async function runnerFingerprint(): Promise<Record<string, string>> {
+  const tree = await hashTree(runnerDir);
+  return Object.fromEntries(Object.entries(tree).filter(([rel]) => !/^(dist|node_modules\/\.vite)/.test(rel)));
+}
+
+/** The tracking file's bytes (empty when it does not exist). */
+export function trackingBytes(dataDir: string): Promise<Buffer> {
+  return readFile(join(dataDir, "plugins", "installed_plugins.txt")).catch(() => Buffer.alloc(0));
+}
+
+/**
+ * A request on a new connection, as a new client makes it. fetch() reuses idle keep-alive
+ * connections, and during a reload the old worker keeps its idle connections until their
+ * keep-alive timeout (so no request is dropped): a reused one can get one more answer from the
+ * previous bundle. Checking what the runner serves *now* needs a connection of its own.
+ */
+export function freshRequest(url: string, method = "GET"): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => (text += chunk));
+      res.on("end", () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // not JSON
+        }
+        resolve({ status: res.statusCode ?? 0, body });
+      });
+    });
+    req.once("error", reject);
+    req.end();
+  });
+}
