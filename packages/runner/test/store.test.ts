@@ -45,6 +45,16 @@ function describeStore(name: string, factory: () => Promise<PluginStore>): void 
       expect((await store.list()).map((r) => r.id)).toEqual([first.id]);
     });
 
+    it("keeps plugin data (pluginStorage) beside the records, never among them", async () => {
+      const record = await store.create({ name: "smart-switch", source: "smart-switch@1" });
+      const data = store.pluginStorage();
+      // What PluginService does with it: one prefix per plugin, here the one core uses.
+      await data.setItem("plugins:smart-switch:state", { on: true });
+      expect(await store.list()).toEqual([record]);
+      expect(await store.pluginStorage().getItem("plugins:smart-switch:state")).toEqual({ on: true });
+      await data.removeItem("plugins:smart-switch:state");
+    });
+
     it("returns null for an unknown or malformed id", async () => {
       expect(await store.get("00000000-0000-4000-8000-000000000000")).toBeNull();
       expect(await store.get("plugins:../x")).toBeNull();
