@@ -256,5 +256,8 @@ describe("the CLI on a data dir", { timeout: 60_000 }, () => {
     expect(missing.stderr).toContain("COSMO_E_RECORD_NOT_FOUND");
     expect(JSON.parse(missing.stdout).error.code).toBe("COSMO_E_RECORD_NOT_FOUND");
     expect((await run("plugins", "frobnicate")).code).toBe(2);
+    const help = await cli(["plugins", "install", "--help"], env);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/--apply[\s\S]*EXIT CODES[\s\S]*3 {2}conflict/);
   });
 });

@@ -29,6 +29,16 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
 /** The exit codes, by outcome. */
 export const EXIT = { ok: 0, error: 1, usage: 2, conflict: 3 } as const;
 
+/** What every `--help` ends with: the exit codes a script can rely on. */
+export const EXIT_CODES_TEXT = [
+  "EXIT CODES",
+  "",
+  "  0  done",
+  "  1  failed: `error COSMO_E_...: message` on stderr (and { \"error\": {...} } on stdout with --json)",
+  "  2  usage: unknown command or flag, bad value",
+  "  3  conflict: check or install found the plugin does not fit (explanation on stderr)",
+].join("\n");
+
 /** The root command: `cosmo-runner <command>`. */
 export const main = defineCommand({
   meta: { name: "cosmo-runner", version, description: "Cosmo's runner: plugin admin API, plugin server and CLI" },
@@ -90,7 +100,7 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
       }
     }
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(`${await renderUsage(command, parent)}\n`);
+      console.log(`${await renderUsage(command, parent)}\n\n${EXIT_CODES_TEXT}\n`);
       return process.exit(0);
     }
     if (!command.run) throw usageError("No command given");

@@ -16,9 +16,6 @@ export const commonArgs = {
   json: { type: "boolean", default: false, description: "Print the result as JSON on stdout (errors as { error } too)" },
 } as const;
 
-/** The exit codes, as each command's --help states them. */
-export const EXIT_CODES_HELP = "Exit codes: 0 done, 1 failed (COSMO_E_* code on stderr), 2 usage error, 3 conflict.";
-
 /** The parsed common flags. */
 export interface CommonArgs {
   "data-dir"?: string;

@@ -6,7 +6,7 @@
 import { defineCommand } from "citty";
 import { bundleAndSync } from "../../operations/apply";
 import { connectRunner } from "../runner-client";
-import { commonArgs, EXIT_CODES_HELP, output, progress, since, withContext, type CliContext } from "../shared";
+import { commonArgs, output, progress, since, withContext, type CliContext } from "../shared";
 
 /** What an apply from the CLI did, and where. */
 export interface CliApplyResult {
@@ -48,7 +48,7 @@ export function describeApply(applied: CliApplyResult): string {
 }
 
 export default defineCommand({
-  meta: { name: "apply", description: `Bundle, install and serve the tracked plugins (a running runner reloads without dropping requests). ${EXIT_CODES_HELP}` },
+  meta: { name: "apply", description: "Bundle, install and serve the tracked plugins (a running runner reloads without dropping requests)." },
   args: { ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {

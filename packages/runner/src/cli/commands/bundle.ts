@@ -6,11 +6,11 @@
 import { defineCommand } from "citty";
 import { bundlePlugins, syncBundle } from "../../operations/apply";
 import { connectRunner } from "../runner-client";
-import { commonArgs, EXIT_CODES_HELP, output, progress, since, withContext } from "../shared";
+import { commonArgs, output, progress, since, withContext } from "../shared";
 
 /** `cosmo-runner bundle`. */
 export const bundleCommand = defineCommand({
-  meta: { name: "bundle", description: `Write package.bundled.json (the runner's dependencies + the tracked plugins) into the data dir. ${EXIT_CODES_HELP}` },
+  meta: { name: "bundle", description: "Write package.bundled.json (the runner's dependencies + the tracked plugins) into the data dir." },
   args: { ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
@@ -24,7 +24,7 @@ export const bundleCommand = defineCommand({
 
 /** `cosmo-runner sync`. */
 export const syncCommand = defineCommand({
-  meta: { name: "sync", description: `Install package.bundled.json as the current bundle; a running runner reloads onto it. ${EXIT_CODES_HELP}` },
+  meta: { name: "sync", description: "Install package.bundled.json as the current bundle; a running runner reloads onto it." },
   args: { ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {

@@ -5,10 +5,10 @@
  */
 import { defineCommand } from "citty";
 import { checkSource } from "../../operations/install";
-import { commonArgs, EXIT_CODES_HELP, output, progress, since, withContext } from "../shared";
+import { commonArgs, output, progress, since, withContext } from "../shared";
 
 export default defineCommand({
-  meta: { name: "check", description: `Check a plugin source for conflicts without installing it. ${EXIT_CODES_HELP}` },
+  meta: { name: "check", description: "Check a plugin source for conflicts without installing it." },
   args: {
     source: { type: "positional", required: true, description: "npm spec (name, name@range), tarball path or URL" },
     ...commonArgs,

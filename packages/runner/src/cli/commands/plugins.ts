@@ -8,7 +8,7 @@ import { defineCommand } from "citty";
 import { installPlugin, uninstallPlugin } from "../../operations/install";
 import { deriveName } from "../../source-name";
 import type { PluginRecord } from "../../store/types";
-import { commonArgs, EXIT_CODES_HELP, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
+import { commonArgs, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
 import { applyNow, describeApply } from "./apply";
 
 const target = { type: "positional", required: true, description: "The plugin's record id, or its source" } as const;
@@ -44,7 +44,7 @@ async function rpc(ctx: CliContext, record: PluginRecord, action: "install" | "u
 }
 
 const add = defineCommand({
-  meta: { name: "add", description: `Add a plugin record (pending) for a source. ${EXIT_CODES_HELP}` },
+  meta: { name: "add", description: "Add a plugin record (pending) for a source." },
   args: { source: { type: "positional", required: true, description: "npm spec (name, name@range), tarball path or URL" }, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
@@ -55,7 +55,7 @@ const add = defineCommand({
 });
 
 const list = defineCommand({
-  meta: { name: "list", description: `List the plugin records with their install status. ${EXIT_CODES_HELP}` },
+  meta: { name: "list", description: "List the plugin records with their install status." },
   args: { ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
@@ -65,7 +65,7 @@ const list = defineCommand({
 });
 
 const remove = defineCommand({
-  meta: { name: "remove", description: `Delete a plugin record (uninstalling it first). ${EXIT_CODES_HELP}` },
+  meta: { name: "remove", description: "Delete a plugin record (uninstalling it first)." },
   args: { target, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
@@ -78,7 +78,7 @@ const remove = defineCommand({
 });
 
 const install = defineCommand({
-  meta: { name: "install", description: `Check a plugin for conflicts and track it (a source with no record gets one). ${EXIT_CODES_HELP}` },
+  meta: { name: "install", description: "Check a plugin for conflicts and track it (a source with no record gets one)." },
   args: { target, apply: applyArg, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
@@ -93,7 +93,7 @@ const install = defineCommand({
 });
 
 const uninstall = defineCommand({
-  meta: { name: "uninstall", description: `Stop tracking a plugin (its record goes back to pending). ${EXIT_CODES_HELP}` },
+  meta: { name: "uninstall", description: "Stop tracking a plugin (its record goes back to pending)." },
   args: { target, apply: applyArg, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => rpc(ctx, await mustFindRecord(ctx.store, String(args.target)), "uninstall", Boolean(args.apply))),

@@ -5,10 +5,10 @@
  */
 import { defineCommand } from "citty";
 import { createReport } from "../../operations/report";
-import { commonArgs, EXIT_CODES_HELP, withContext } from "../shared";
+import { commonArgs, withContext } from "../shared";
 
 export default defineCommand({
-  meta: { name: "report", description: `Print a bug report as JSON: lockfile, tracking file, plugin records, versions. ${EXIT_CODES_HELP}` },
+  meta: { name: "report", description: "Print a bug report as JSON: lockfile, tracking file, plugin records, versions." },
   args: { ...commonArgs },
   // Always JSON: a report is pasted into an issue whole; --json is accepted for symmetry.
   run: ({ args }) => withContext(args, async (ctx) => console.log(JSON.stringify(await createReport(ctx.ops), null, 2))),
