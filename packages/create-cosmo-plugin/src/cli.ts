@@ -69,7 +69,7 @@ function summary(answers: Answers, files: string[], cwd: string): string {
   const where = relative(cwd, answers.dir) || ".";
   const lines = [`Created ${answers.packageName} in ${where}:`, ...files.map((file) => `  ${file}`), "", "Next:"];
   if (where !== ".") lines.push(`  cd ${/\s/.test(where) ? JSON.stringify(where) : where}`);
-  lines.push("  npm install    # also builds dist/", "  npm test", "  npx cosmo-runner plugins install . --apply", "  npx cosmo-runner start");
+  lines.push("  npm install    # also builds dist/", "  npm test", "  npx cosmo-runner plugins install ./ --apply", "  npx cosmo-runner start");
   if (answers.webhooks) lines.push(`Then POST http://127.0.0.1:3000${answers.prefix}/hello answers. README.md says more.`);
   else lines.push("README.md says more.");
   return lines.join("\n");

@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { registryEnv } from "../../bundler/test/helpers/registry";
 // For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
 import type {} from "../../bundler/test/setup/registry";
-import { startRunner, stopRunner, type CliProcess } from "../../runner/test/helpers/runner-process";
+import { BIN as RUNNER_BIN, startRunner, stopRunner, type CliProcess } from "../../runner/test/helpers/runner-process";
 import { runBin, tempDir } from "./helpers/cli";
-import { childEnv, linkWorkspaceDependencies, npm } from "./helpers/workspace";
+import { childEnv, linkWorkspaceDependencies, npm, runProcess } from "./helpers/workspace";
 
 // Unique per run: a registry shared by the run's projects must not see this version twice.
 const NAME = `created-plugin-${randomBytes(3).toString("hex")}`;
@@ -129,5 +129,20 @@ describe("a generated plugin, from npm create to its webhook answering in a runn
     const res = await timed("first request", () => postOnNewConnection(`${runner!.url}${PREFIX}/hello`, '{"hi":1}'));
     expect(res.status, res.text).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ plugin: NAME, received: { hi: 1 } });
+  });
+
+  it("installs from its own directory with the README's commands, no registry involved", async () => {
+    await stopRunner(runner!);
+    runner = undefined;
+    const dataDir = join(cwd, "runner-data-local");
+    // `npx cosmo-runner plugins install ./ --apply` in the plugin's dir: bundles and syncs here.
+    const installed = await runProcess(process.execPath, [RUNNER_BIN, "plugins", "install", "./", "--apply", "--data-dir", dataDir], dir(), env);
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0);
+    expect(installed.stdout).toContain(`${NAME} is installed.`);
+    // `npx cosmo-runner start` serves that bundle.
+    runner = await startRunner(["--port", "0", "--data-dir", dataDir], env as Record<string, string>);
+    const res = await postOnNewConnection(`${runner.url}${PREFIX}/hello`, '{"hi":2}');
+    expect(res.status, res.text).toBe(200);
+    expect(JSON.parse(res.text)).toEqual({ plugin: NAME, received: { hi: 2 } });
   });
 });

@@ -47,8 +47,13 @@ export function childEnv(base: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Runs `npm ...args` in `cwd` to its exit; resolves with its code and output. */
 export function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runProcess("npm", args, cwd, env);
+}
+
+/** Runs a command in `cwd` to its exit; resolves with its code and output. */
+export function runProcess(command: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", args, { cwd, env: { ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env: { ...env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
