@@ -6,13 +6,14 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { publishDirectory } from "../../packages/bundler/test/helpers/registry";
-import { registryEnv } from "../../packages/bundler/test/helpers/registry";
+import { createBundledManifest } from "@cosmo/bundler";
+import { publishDirectory, registryEnv } from "../../packages/bundler/test/helpers/registry";
 import { docsDir, listPages, readBlocks, type Block } from "./pages";
 import {
   checkManifest,
   expectResponse,
   installInto,
+  matchesShape,
   repoDir,
   run,
   runPlugin,
@@ -104,6 +105,21 @@ for (const page of pages) {
               const result = await run(process.execPath, [path], { cwd: dir, env: npm.env });
               expect(result.code, `${result.stdout}\n${result.stderr}`).toBe(d.exit ?? 0);
               if (typeof d.stdout === "string") expect(result.stdout).toMatch(new RegExp(d.stdout));
+            } finally {
+              await rm(npm.dir, { recursive: true, force: true });
+            }
+            return;
+          }
+          case "bundled-manifest": {
+            // What the bundler writes for that host and those sources, against the shown one.
+            const npm = await registryEnv(registryUrl());
+            try {
+              const manifest = await createBundledManifest({
+                hostDir: join(repoDir, d.host as string),
+                sources: d.sources as string[],
+                npmOptions: { registry: registryUrl(), cache: join(npm.dir, "cache") },
+              });
+              expect(matchesShape(JSON.parse(block.code), manifest)).toEqual([]);
             } finally {
               await rm(npm.dir, { recursive: true, force: true });
             }
