@@ -7,7 +7,7 @@
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
 import { registryEnv } from "../../bundler/test/helpers/registry";
 // For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
 import type {} from "../../bundler/test/setup/registry";
@@ -52,6 +52,8 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     runner = undefined;
   };
 
+  // A failure is easier to read with what the runner logged (worker starts, reloads, errors).
+  beforeEach(() => onTestFailed(() => console.error(`runner stdout:\n${runner?.stdout()}\nrunner stderr:\n${runner?.stderr()}`)));
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cosmo-e2e-api-"));
     port = await freePort();

@@ -45,7 +45,15 @@ export async function api(
   const headers: Record<string, string> = {};
   if (options.token !== null) headers.authorization = `Bearer ${options.token}`;
   if (options.body !== undefined) headers["content-type"] = "application/json";
-  const res = await fetch(`${base}${path}`, { method, headers, body: options.body === undefined ? undefined : JSON.stringify(options.body) });
+  // A bound per request: a hang then names the request that hung instead of timing the test out.
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers,
+    body: options.body === undefined ? undefined : JSON.stringify(options.body),
+    signal: AbortSignal.timeout(30_000),
+  }).catch((error: unknown) => {
+    throw new Error(`${method} ${path} failed: ${String((error as Error).cause ?? error)}`, { cause: error });
+  });
   const text = await res.text();
   let body: unknown = text;
   try {
@@ -90,6 +98,7 @@ export function freshRequest(url: string, method = "GET"): Promise<{ status: num
       });
     });
     req.once("error", reject);
+    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
     req.end();
   });
 }
