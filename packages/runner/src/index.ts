@@ -20,6 +20,16 @@ export { fsAtomicDriver } from "./store/drivers/fs-atomic";
 export type { FsAtomicOptions } from "./store/drivers/fs-atomic";
 export type { InstallStatus, NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore } from "./store/types";
 
+// Plugin operations: what the admin API and the CLI run on a data dir
+export { createOperationsContext } from "./operations/context";
+export type { OperationsContext, OperationsContextOptions } from "./operations/context";
+export { checkSource, conflictError, installPlugin, uninstallPlugin } from "./operations/install";
+export type { CheckOk } from "./operations/install";
+export { bundleAndSync, bundlePlugins, syncBundle } from "./operations/apply";
+export type { BundleSummary, SyncSummary } from "./operations/apply";
+export { createReport, getNpmVersion } from "./operations/report";
+export { runnerPackageDir } from "./operations/host";
+
 // Data dir and admin token
 export { resolveDataDir } from "./data-dir";
 export type { DataDirOptions } from "./data-dir";

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createError, errorMessage, isCosmoError } from "@cosmo/core";
+import { createError, errorMessage } from "@cosmo/core";
 import { readRunnerFile, type RunnerInfo } from "../runner-file";
 import { ADMIN_TOKEN_FILE } from "../token";
 import { deserializeError } from "../worker/messages";
@@ -64,6 +64,3 @@ export async function connectRunner(dataDir: string): Promise<RunnerClient | und
     },
   };
 }
-
-/** True for the error a runner gives when it cannot reload (--no-cluster). */
-export const isReloadUnavailable = (error: unknown) => isCosmoError(error) && error.code === "COSMO_E_RELOAD_UNAVAILABLE";
