@@ -17,6 +17,8 @@ interface ErrorSpec {
 }
 
 const s = (v: unknown): string => (v === undefined ? "?" : String(v));
+// A clause spliced mid-sentence: a reason or summary that ends in "." would end it twice.
+const c = (v: unknown): string => s(v).replace(/[.\s]+$/, "");
 
 /** The catalogue: code -> status and message. Grouped by area; add, never rename. */
 export const errorCatalog = {
@@ -24,23 +26,23 @@ export const errorCatalog = {
   COSMO_E_MANIFEST_JSON: {
     status: 422,
     message: (p) =>
-      `${s(p.package)}: cosmo.json is not valid JSON (${s(p.reason)}). Fix the syntax; \`npx jsonlint cosmo.json\` or your editor points at the spot.`,
+      `${s(p.package)}: cosmo.json is not valid JSON (${c(p.reason)}). Fix the syntax; \`npx jsonlint cosmo.json\` or your editor points at the spot.`,
   },
   COSMO_E_MANIFEST_INVALID: {
     status: 422,
     message: (p) =>
-      `${s(p.package)}: cosmo.json is invalid: ${s(p.summary)}. Fix the field(s) named; the schema is @cosmo/core/cosmo.schema.json.`,
+      `${s(p.package)}: cosmo.json is invalid: ${c(p.summary)}. Fix the field(s) named; the schema is @cosmo/core/cosmo.schema.json.`,
   },
   COSMO_E_PACKAGE_JSON: {
     status: 422,
     message: (p) =>
-      `${s(p.package)}: package.json is missing or not valid JSON (${s(p.reason)}). Every plugin is an npm package with a package.json beside its cosmo.json.`,
+      `${s(p.package)}: package.json is missing or not valid JSON (${c(p.reason)}). Every plugin is an npm package with a package.json beside its cosmo.json.`,
   },
   // --- discovery ---
   COSMO_E_DISCOVERY_ROOT: {
     status: 500,
     message: (p) =>
-      `Cannot read the plugin root ${s(p.root)} (${s(p.reason)}). Check the path exists and is a node_modules directory the host can read.`,
+      `Cannot read the plugin root ${s(p.root)} (${c(p.reason)}). Check the path exists and is a node_modules directory the host can read.`,
   },
   // --- loading ---
   COSMO_E_HOST_RANGE: {
@@ -56,7 +58,7 @@ export const errorCatalog = {
   COSMO_E_PLUGIN_IMPORT_FAILED: {
     status: 500,
     message: (p) =>
-      `${s(p.plugin)}: importing ${s(p.module)} threw: ${s(p.reason)}. Fix the error at the top level of the plugin's module.`,
+      `${s(p.plugin)}: importing ${s(p.module)} threw: ${c(p.reason)}. Fix the error at the top level of the plugin's module.`,
   },
   COSMO_E_PLUGIN_EXPORT_NOT_FOUND: {
     status: 500,
@@ -71,12 +73,12 @@ export const errorCatalog = {
   COSMO_E_PLUGIN_CONSTRUCTOR_FAILED: {
     status: 500,
     message: (p) =>
-      `${s(p.plugin)}: the plugin class constructor threw: ${s(p.reason)}. Keep constructors trivial and do start-up work in setup(ctx).`,
+      `${s(p.plugin)}: the plugin class constructor threw: ${c(p.reason)}. Keep constructors trivial and do start-up work in setup(ctx).`,
   },
   COSMO_E_PLUGIN_SETUP_FAILED: {
     status: 500,
     message: (p) =>
-      `${s(p.plugin)}: setup(ctx) failed: ${s(p.reason)}. The other plugins carry on; fix the plugin and reload.`,
+      `${s(p.plugin)}: setup(ctx) failed: ${c(p.reason)}. The other plugins carry on; fix the plugin and reload.`,
   },
   COSMO_E_PLUGIN_SETUP_TIMEOUT: {
     status: 500,
@@ -86,7 +88,7 @@ export const errorCatalog = {
   COSMO_E_PLUGIN_TEARDOWN_FAILED: {
     status: 500,
     message: (p) =>
-      `${s(p.plugin)}: teardown() failed: ${s(p.reason)}. The plugin was removed anyway; release its resources on ctx.signal too.`,
+      `${s(p.plugin)}: teardown() failed: ${c(p.reason)}. The plugin was removed anyway; release its resources on ctx.signal too.`,
   },
   COSMO_E_PLUGIN_ALREADY_REGISTERED: {
     status: 409,
@@ -111,7 +113,7 @@ export const errorCatalog = {
   COSMO_E_ROUTE_INVALID: {
     status: 500,
     message: (p) =>
-      `${s(p.plugin)}: cannot register route ${s(p.method)} ${s(p.path)}: ${s(p.reason)}.`,
+      `${s(p.plugin)}: cannot register route ${s(p.method)} ${s(p.path)}: ${c(p.reason)}.`,
   },
   COSMO_E_ROUTE_NO_WEBHOOKS: {
     status: 500,
@@ -130,13 +132,13 @@ export const errorCatalog = {
   COSMO_E_ROUTE_RESPONSE_INVALID: {
     status: 500,
     message: (p) =>
-      `The route handler of ${s(p.plugin)} returned a value that is neither a Response nor JSON-serialisable (${s(p.reason)}).`,
+      `The route handler of ${s(p.plugin)} returned a value that is neither a Response nor JSON-serialisable (${c(p.reason)}).`,
   },
   // --- bundler: sources and tracking ---
   COSMO_E_SPEC_INVALID: {
     status: 422,
     message: (p) =>
-      `"${s(p.source)}" is not a plugin source Cosmo accepts: ${s(p.reason)}. Give an npm spec (name, name@range), a tarball path or URL, or (opt-in) a git URL.`,
+      `"${s(p.source)}" is not a plugin source Cosmo accepts: ${c(p.reason)}. Give an npm spec (name, name@range), a tarball path or URL, or (opt-in) a git URL.`,
   },
   COSMO_E_SOURCE_FORBIDDEN: {
     status: 403,
@@ -159,19 +161,19 @@ export const errorCatalog = {
   // --- bundler: host, check, sync ---
   COSMO_E_HOST_INVALID: {
     status: 500,
-    message: (p) => `The host at ${s(p.host)} cannot be used: ${s(p.reason)}. Point Cosmo at a directory with a valid package.json and its dependencies installed.`,
+    message: (p) => `The host at ${s(p.host)} cannot be used: ${c(p.reason)}. Point Cosmo at a directory with a valid package.json and its dependencies installed.`,
   },
   COSMO_E_CONFLICT: {
     status: 409,
-    message: (p) => `${s(p.source)} cannot be installed: ${s(p.summary)}. See details.conflicts for each side and how to fix it.`,
+    message: (p) => `${s(p.source)} cannot be installed: ${c(p.summary)}. See details.conflicts for each side and how to fix it.`,
   },
   COSMO_E_RESOLVE_FAILED: {
     status: 502,
-    message: (p) => `Resolving dependencies failed: ${s(p.reason)}. Check the registry in your npm config is reachable (or use --prefer-offline).`,
+    message: (p) => `Resolving dependencies failed: ${c(p.reason)}. Check the registry in your npm config is reachable (or use --prefer-offline).`,
   },
   COSMO_E_SYNC_FAILED: {
     status: 500,
-    message: (p) => `Installing the bundle failed: ${s(p.reason)}. The current bundle was left as it was.`,
+    message: (p) => `Installing the bundle failed: ${c(p.reason)}. The current bundle was left as it was.`,
   },
   COSMO_E_NO_BUNDLE: {
     status: 404,
@@ -194,15 +196,15 @@ export const errorCatalog = {
   },
   COSMO_E_BODY_MALFORMED: {
     status: 400,
-    message: (p) => `The request body is not valid JSON (${s(p.reason)}). Send a JSON object with \`Content-Type: application/json\`.`,
+    message: (p) => `The request body is not valid JSON (${c(p.reason)}). Send a JSON object with \`Content-Type: application/json\`.`,
   },
   COSMO_E_BODY_INVALID: {
     status: 422,
-    message: (p) => `The request body is invalid: ${s(p.summary)}. Fix the field(s) named in details.issues.`,
+    message: (p) => `The request body is invalid: ${c(p.summary)}. Fix the field(s) named in details.issues.`,
   },
   COSMO_E_REQUEST_INVALID: {
     status: 400,
-    message: (p) => `The request could not be understood: ${s(p.reason)}. Check the URL and headers.`,
+    message: (p) => `The request could not be understood: ${c(p.reason)}. Check the URL and headers.`,
   },
   COSMO_E_API_ROUTE_NOT_FOUND: {
     status: 404,
@@ -220,7 +222,7 @@ export const errorCatalog = {
   COSMO_E_STORE_UNAVAILABLE: {
     status: 503,
     message: (p) =>
-      `The plugin store ${s(p.store)} cannot be reached (${s(p.reason)}). Check the server is running and reachable, then retry.`,
+      `The plugin store ${s(p.store)} cannot be reached (${c(p.reason)}). Check the server is running and reachable, then retry.`,
   },
   COSMO_E_STORE_URL_INVALID: {
     status: 500,
@@ -230,26 +232,26 @@ export const errorCatalog = {
   COSMO_E_ADMIN_TOKEN_INVALID: {
     status: 500,
     message: (p) =>
-      `The admin token file ${s(p.file)} cannot be used (${s(p.reason)}). Delete it so the runner generates a new one, or set COSMO_ADMIN_TOKEN.`,
+      `The admin token file ${s(p.file)} cannot be used (${c(p.reason)}). Delete it so the runner generates a new one, or set COSMO_ADMIN_TOKEN.`,
   },
   COSMO_E_LISTEN_FAILED: {
     status: 500,
     message: (p) =>
-      `The runner cannot listen on ${s(p.host)}:${s(p.port)} (${s(p.reason)}). Pick another --port, or stop the process that holds this one.`,
+      `The runner cannot listen on ${s(p.host)}:${s(p.port)} (${c(p.reason)}). Pick another --port, or stop the process that holds this one.`,
   },
   COSMO_E_WORKER_START_FAILED: {
     status: 500,
     message: (p) =>
-      `A server worker did not start (${s(p.reason)})${p.previousServing ? `; the runner keeps serving with the worker it had${p.rolledBack ? " and the bundle link was rolled back" : ""}` : ""}. The runner's log names what failed: fix or uninstall that plugin, or start with --clean to rule plugins out.`,
+      `A server worker did not start (${c(p.reason)})${p.previousServing ? `; the runner keeps serving with the worker it had${p.rolledBack ? " and the bundle link was rolled back" : ""}` : ""}. The runner's log names what failed: fix or uninstall that plugin, or start with --clean to rule plugins out.`,
   },
   COSMO_E_WORKER_CRASH_LOOP: {
     status: 500,
     message: (p) =>
-      `The server worker crashed ${s(p.crashes)} times within ${s(p.windowSeconds)} s (last: ${s(p.reason)}); the runner stopped restarting it. Read the log above, then start again (with --clean to rule plugins out).`,
+      `The server worker crashed ${s(p.crashes)} times within ${s(p.windowSeconds)} s (last: ${c(p.reason)}); the runner stopped restarting it. Read the log above, then start again (with --clean to rule plugins out).`,
   },
   COSMO_E_RELOAD_UNAVAILABLE: {
     status: 409,
-    message: (p) => `This runner cannot reload now: ${s(p.reason)}. Restart the runner to serve the new bundle.`,
+    message: (p) => `This runner cannot reload now: ${c(p.reason)}. Restart the runner to serve the new bundle.`,
   },
   COSMO_E_RUNNER_ALREADY_RUNNING: {
     status: 409,
@@ -259,11 +261,11 @@ export const errorCatalog = {
   COSMO_E_RUNNER_UNREACHABLE: {
     status: 502,
     message: (p) =>
-      `The runner at ${s(p.url)} (pid ${s(p.pid)}) did not answer (${s(p.reason)}). Check it is still running (its log says why it stopped), or stop it and start it again.`,
+      `The runner at ${s(p.url)} (pid ${s(p.pid)}) did not answer (${c(p.reason)}). Check it is still running (its log says why it stopped), or stop it and start it again.`,
   },
   COSMO_E_CLI_USAGE: {
     status: 400,
-    message: (p) => `${s(p.reason)}. Run \`${["cosmo-runner", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,
+    message: (p) => `${c(p.reason)}. Run \`${["cosmo-runner", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,
   },
   COSMO_E_INTERNAL: {
     status: 500,
