@@ -176,7 +176,13 @@ export class Supervisor {
   /** Serves a worker's reload requests and notices when it dies unexpectedly. */
   #watch(worker: Worker): void {
     worker.on("message", (message: unknown) => {
-      if (!isCosmoMessage(message) || message.type !== "reload") return;
+      if (!isCosmoMessage(message)) return;
+      // See ExitingMessage: answering proves every connection handoff before it was read.
+      if (message.type === "exiting") {
+        if (worker.isConnected()) worker.send({ cosmo: true, type: "exit-ok" });
+        return;
+      }
+      if (message.type !== "reload") return;
       this.reload(message.options).then(
         (result) => worker.isConnected() && worker.send({ cosmo: true, type: "reload-result", id: message.id, ok: true, result }),
         (error: unknown) =>

@@ -175,6 +175,9 @@ describe("admin API over HTTP", () => {
   describe("GET and DELETE", () => {
     it("lists records oldest first under `plugins`", async () => {
       const a = await add("a@1");
+      // Regression (flaky): two records made in the same millisecond are ordered by their random
+      // ids, as the store documents; the test needs two distinct creation times.
+      await new Promise((resolve) => setTimeout(resolve, 3));
       const b = await add("b@1");
       const res = await served.request("GET", "/plugins/");
       expect(res.status).toBe(200);

@@ -51,13 +51,33 @@ function stop(handover: boolean): Promise<void> {
     await listening?.drain(handover);
     await server?.dispose();
     for (const { reject } of pending.values()) reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the worker stopped" }));
+    await farewell();
     process.exit(0);
   })();
   return stopping;
 }
 
+let exitOk: (() => void) | undefined;
+
+/**
+ * Waits (1 s at most) until the primary has read everything it sent us before, so that no
+ * connection it handed to this worker is lost when we exit (see ExitingMessage).
+ */
+function farewell(): Promise<void> {
+  if (!process.connected) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 1_000);
+    exitOk = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    send({ cosmo: true, type: "exiting" });
+  });
+}
+
 process.on("message", (message: unknown) => {
   if (!isCosmoMessage(message)) return;
+  if (message.type === "exit-ok") exitOk?.();
   if (message.type === "drain") void stop(message.handover);
   if (message.type === "reload-result") {
     const waiter = pending.get(message.id);

@@ -96,8 +96,34 @@ export interface DrainMessage {
   handover: boolean;
 }
 
+/**
+ * A drained worker is about to exit (its server is closed); it waits for the primary's
+ * ExitOkMessage first. Node's cluster round-robin hands a connection to a worker until the
+ * primary has processed that worker's close; a worker that exits with such a handoff still in
+ * its IPC queue never acks it, and the primary holds the connection open forever (the client
+ * hangs). The channel is ordered both ways, so once the answer is here, every handoff sent
+ * before it has been read (and refused, which makes the primary give it to another worker).
+ */
+export interface ExitingMessage {
+  cosmo: true;
+  type: "exiting";
+}
+
+/** The primary's answer to ExitingMessage: nothing more will be handed to this worker. */
+export interface ExitOkMessage {
+  cosmo: true;
+  type: "exit-ok";
+}
+
 /** Any message of ours. */
-export type CosmoMessage = ReadyMessage | StartFailedMessage | ReloadRequestMessage | ReloadResultMessage | DrainMessage;
+export type CosmoMessage =
+  | ReadyMessage
+  | StartFailedMessage
+  | ReloadRequestMessage
+  | ReloadResultMessage
+  | DrainMessage
+  | ExitingMessage
+  | ExitOkMessage;
 
 /** True for messages of ours, whatever else shares the IPC channel. */
 export function isCosmoMessage(value: unknown): value is CosmoMessage {
