@@ -17,6 +17,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer, type AddressInfo } from "node:net";
 import { createError } from "@cosmo/core";
 import { toNodeHandler, type H3 } from "h3";
+import { forward, loopbackFor, wasForwarded } from "./handover";
 
 /** A listening worker server that can be drained. */
 export interface ListeningServer {
@@ -42,12 +43,16 @@ export async function listenNode(app: H3, options: { port: number; host: string;
   const handler = toNodeHandler(app);
   const open = new Set<ServerResponse>();
   let draining: Promise<void> | undefined;
+  // Set once a new worker serves the port: requests still reaching us go there (see handover.ts).
+  let handoverTo: { host: string; port: number } | undefined;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
     res.once("close", () => open.delete(res));
-    void handler(req, res);
+    const serveHere = () => void handler(req, res);
+    if (handoverTo !== undefined && !wasForwarded(req)) forward(req, res, handoverTo, serveHere);
+    else serveHere();
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -75,8 +80,10 @@ export async function listenNode(app: H3, options: { port: number; host: string;
       };
       // http.Server#close also cuts idle keep-alive connections at once (Node >= 19); on a
       // handover net.Server#close stops accepting without that (see `drain` above).
-      if (handover) NetServer.prototype.close.call(server, done);
-      else server.close(done);
+      if (handover) {
+        NetServer.prototype.close.call(server, done);
+        handoverTo = { host: loopbackFor(options.host), port };
+      } else server.close(done);
     });
     return draining;
   };
