@@ -36,6 +36,9 @@ export interface Conflict {
   hint: string;
 }
 
+// Kinds about the plugin alone, with no other side to show.
+const SELF_KINDS: ReadonlySet<ConflictKind> = new Set(["not-a-plugin", "forbidden-source"]);
+
 /**
  * Renders conflicts as text a person reads, in the tone of npm's ERESOLVE explanation: what was
  * being installed, each side with its range, and what to do.
@@ -48,13 +51,14 @@ export function renderConflicts(conflicts: readonly Conflict[]): string {
     `Cosmo could not add ${plugins.join(", ")}: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"}.`,
   ];
   for (const [index, c] of conflicts.entries()) {
-    lines.push(
-      "",
-      `${index + 1}. ${c.kind}: ${c.message}`,
-      `   ${c.plugin} wants ${c.package} ${c.wanted}`,
-      `   found ${c.package} ${c.found}${c.requiredBy === "" ? "" : `, held by ${c.requiredBy}`}`,
-      `   Fix: ${c.hint}`,
-    );
+    lines.push("", `${index + 1}. ${c.kind}: ${c.message}`);
+    // The two sides, when there are two: a plugin that is not a plugin, or a refused source,
+    // has only itself, and "p wants p ..." would say nothing the message did not.
+    if (!SELF_KINDS.has(c.kind)) {
+      const holder = c.requiredBy === "" || c.requiredBy === c.plugin ? "" : `, held by ${c.requiredBy}`;
+      lines.push(`   ${c.plugin} wants ${c.package} ${c.wanted}`, `   found ${c.package} ${c.found}${holder}`);
+    }
+    lines.push(`   Fix: ${c.hint}`);
   }
   return lines.join("\n");
 }

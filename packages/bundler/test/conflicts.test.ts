@@ -27,4 +27,23 @@ describe("renderConflicts", () => {
     expect(text).toMatch(/^2\. engine: /m);
     expect(renderConflicts([])).toBe("No conflicts.");
   });
+
+  it("shows no 'wants/found' lines for a conflict about the plugin alone (not a plugin, refused source)", () => {
+    const text = renderConflicts([
+      {
+        kind: "not-a-plugin",
+        plugin: "p",
+        package: "p",
+        wanted: "a valid cosmo.json",
+        found: "no cosmo.json",
+        requiredBy: "p",
+        message: "p is not a Cosmo plugin: it has no cosmo.json at the package root",
+        hint: "Add a cosmo.json.",
+      },
+    ]);
+    expect(text).toContain("1. not-a-plugin: p is not a Cosmo plugin");
+    expect(text).toContain("Fix: Add a cosmo.json.");
+    expect(text).not.toContain("p wants p");
+    expect(text).not.toContain("held by p");
+  });
 });

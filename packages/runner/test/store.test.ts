@@ -59,6 +59,10 @@ function describeStore(name: string, factory: () => Promise<PluginStore>): void 
       expect(await store.get("00000000-0000-4000-8000-000000000000")).toBeNull();
       expect(await store.get("plugins:../x")).toBeNull();
       expect(await store.get("")).toBeNull();
+      // Regression: `cosmo-runner plugins install .` passed "." here, which unstorage refuses as
+      // a key, and the CLI reported the store as unreachable.
+      expect(await store.get(".")).toBeNull();
+      expect(await store.get("./")).toBeNull();
     });
 
     it("lists records oldest first", async () => {

@@ -6,6 +6,7 @@ import type { NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore } fr
 // Records live under one prefix so a shared redis (or data dir) can hold other things beside them.
 const PREFIX = "plugins";
 const keyOf = (id: string) => `${PREFIX}:${id}`;
+const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Plugins' own data: beside the records, never under PREFIX (getKeys("plugins") must not see it).
 const PLUGIN_DATA = "plugin-data";
 
@@ -31,8 +32,9 @@ export function createUnstoragePluginStore(storage: Storage, description: string
   }
 
   async function read(id: string): Promise<PluginRecord | null> {
-    // An id is a plain token; anything with a key separator would reach other keys.
-    if (!id || /[:/\\]/.test(id)) return null;
+    // Ids are the UUIDs create() makes. Anything else (".", "a:b", a path) is no record: unstorage
+    // would refuse some as keys, and a key separator would reach other keys.
+    if (!RECORD_ID.test(id)) return null;
     const value = await storage.getItem<PluginRecord>(keyOf(id));
     return value && typeof value === "object" ? value : null;
   }
