@@ -6,6 +6,7 @@ import { createError } from "@cosmo/core";
 import { createConsola, type ConsolaInstance } from "consola";
 import { resolveDataDir } from "../data-dir";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
+import { applySourcePolicyArgs, sourcePolicyArgs } from "../operations/source-policy";
 import { createPluginStore } from "../store/create";
 import type { PluginRecord, PluginStore } from "../store/types";
 
@@ -14,6 +15,7 @@ export const commonArgs = {
   "data-dir": { type: "string", description: "Data dir (default: COSMO_DATA_DIR, else ~/.local/share/cosmo)" },
   store: { type: "string", description: "Store URL: memory:, redis://host:port (default: COSMO_STORE, else files in the data dir)" },
   json: { type: "boolean", default: false, description: "Print the result as JSON on stdout (errors as { error } too)" },
+  ...sourcePolicyArgs,
 } as const;
 
 /** The parsed common flags. */
@@ -21,6 +23,8 @@ export interface CommonArgs {
   "data-dir"?: string;
   store?: string;
   json?: boolean;
+  "allow-git"?: boolean;
+  "allow-remote"?: boolean;
 }
 
 /**
@@ -45,6 +49,7 @@ export interface CliContext {
 /** Opens the store of the data dir the flags name (same defaults as `start`). */
 export async function openContext(args: CommonArgs): Promise<CliContext> {
   const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
+  applySourcePolicyArgs(args);
   const store = await createPluginStore(args.store?.trim() || process.env.COSMO_STORE?.trim() || undefined, { dataDir });
   return {
     dataDir,

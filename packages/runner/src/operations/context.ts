@@ -6,6 +6,7 @@
 import { createChecker, loadNpmConfig, type Checker, type NpmOptions } from "@cosmo/bundler";
 import type { PluginStore } from "../store/types";
 import { runnerPackageDir } from "./host";
+import { sourcePolicyFromEnv } from "./source-policy";
 
 /** Inputs of `createOperationsContext`. */
 export interface OperationsContextOptions {
@@ -48,7 +49,9 @@ export function createOperationsContext(options: OperationsContextOptions): Oper
     hostDir,
     npmOptions,
     checker: () =>
-      (checker ??= npmOptions().then((npmOpts) => createChecker({ host: hostDir, npmOptions: npmOpts, dataDir: options.dataDir }))),
+      (checker ??= npmOptions().then((npmOpts) =>
+        createChecker({ host: hostDir, npmOptions: npmOpts, dataDir: options.dataDir, ...sourcePolicyFromEnv() }),
+      )),
     serial<T>(work: () => Promise<T>): Promise<T> {
       const run = tail.then(work, work);
       tail = run.catch(() => undefined);

@@ -17,6 +17,7 @@ import type { WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../worker/plugins";
 import { usageError } from "../index";
 import { serveSingleProcess } from "../single-process";
+import { applySourcePolicyArgs, sourcePolicyArgs } from "../../operations/source-policy";
 
 /** Parses --port: an integer 0-65535 (0 = any free port), else a usage error. */
 export function parsePort(value: string): number {
@@ -45,6 +46,7 @@ export default defineCommand({
     "data-dir": { type: "string", description: "Data dir (default: COSMO_DATA_DIR, else ~/.local/share/cosmo)" },
     store: { type: "string", description: "Store URL: memory:, redis://host:port (default: COSMO_STORE, else files in the data dir)" },
     clean: { type: "boolean", default: false, description: "Start with no plugins, even when a bundle is installed" },
+    ...sourcePolicyArgs,
     cluster: {
       type: "boolean",
       default: true,
@@ -54,6 +56,8 @@ export default defineCommand({
   },
   async run({ args }) {
     const port = parsePort(String(args.port));
+    // Workers inherit the environment, so they check sources under the same policy.
+    applySourcePolicyArgs(args);
     const host = String(args.host);
     const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
     await mkdir(dataDir, { recursive: true, mode: 0o700 });

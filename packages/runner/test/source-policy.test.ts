@@ -1,0 +1,54 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
+import { registryEnv } from "../../bundler/test/helpers/registry";
+import { sourcePolicyFromEnv } from "../src/operations/source-policy";
+import { runCli } from "./helpers/runner-process";
+
+describe("source policy", () => {
+  it("refuses git and accepts remote tarballs unless the environment says otherwise", () => {
+    expect(sourcePolicyFromEnv({})).toEqual({ allowGit: false, allowRemote: true });
+    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" })).toEqual({ allowGit: true, allowRemote: false });
+    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "false", COSMO_ALLOW_REMOTE: "" })).toEqual({ allowGit: false, allowRemote: true });
+  });
+
+  describe("from the CLI", () => {
+    let dataDir: string;
+    let env: Record<string, string>;
+    let npmDir: string;
+    beforeEach(async () => {
+      dataDir = await mkdtemp(join(tmpdir(), "cosmo-policy-"));
+      // The spawned CLI reads the user's npm config: point it at the test registry only.
+      const made = await registryEnv(inject("registryUrl"));
+      env = made.env as Record<string, string>;
+      npmDir = made.dir;
+    });
+    afterEach(async () => {
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(npmDir, { recursive: true, force: true });
+    });
+
+    const check = async (args: string[]) => {
+      const proc = runCli(["check", ...args, "--data-dir", dataDir, "--json"], env);
+      const { code } = await proc.exited;
+      return { code, body: JSON.parse(proc.stdout()) as { ok?: boolean; error?: { code: string; details: { conflicts: Array<{ kind: string }> } } } };
+    };
+
+    it("refuses a git source with a forbidden-source conflict (exit 3), before fetching anything", async () => {
+      const { code, body } = await check(["git+https://example.invalid/plugin.git"]);
+      expect(code).toBe(3);
+      expect(body.error?.code).toBe("COSMO_E_CONFLICT");
+      expect(body.error?.details.conflicts.map((c) => c.kind)).toEqual(["forbidden-source"]);
+    });
+
+    it("checks a remote tarball URL by default, and refuses it with --no-allow-remote", async () => {
+      const url = `${inject("registryUrl").replace(/\/$/, "")}/plugin-ok/-/plugin-ok-1.0.0.tgz`;
+      const allowed = await check([url]);
+      expect(allowed.code, JSON.stringify(allowed.body)).toBe(0);
+      const refused = await check([url, "--no-allow-remote"]);
+      expect(refused.code).toBe(3);
+      expect(refused.body.error?.details.conflicts.map((c) => c.kind)).toEqual(["forbidden-source"]);
+    });
+  });
+});
