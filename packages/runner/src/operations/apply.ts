@@ -8,6 +8,7 @@ import { basename, join } from "node:path";
 import { BUNDLED_MANIFEST, createBundle, listTracked, sync, writeBundledManifest, type SyncResult } from "@cosmo/bundler";
 import { createError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
+import { adoptSharedPluginSet } from "./shared";
 
 /** What `bundle` wrote. */
 export interface BundleSummary {
@@ -30,8 +31,9 @@ export interface SyncSummary {
   took_ms: number;
 }
 
-/** Writes `<dataDir>/package.bundled.json` for the tracked plugins. */
+/** Writes `<dataDir>/package.bundled.json` for the tracked plugins (on a shared store, the shared set). */
 export async function bundlePlugins(ctx: OperationsContext): Promise<BundleSummary> {
+  await adoptSharedPluginSet(ctx);
   const sources = await listTracked(ctx.dataDir);
   const bundle = await createBundle({ hostDir: ctx.hostDir, sources, dataDir: ctx.dataDir, npmOptions: await ctx.npmOptions() });
   const file = await writeBundledManifest(ctx.dataDir, bundle.manifest);

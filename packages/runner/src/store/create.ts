@@ -36,7 +36,7 @@ export async function createPluginStore(url: string | undefined, options: Create
   }
   if (/^rediss?:\/\//i.test(trimmed)) {
     const driver = await connectRedisDriver(trimmed, { namespace: options.namespace, connectTimeout: options.connectTimeout });
-    return createUnstoragePluginStore(createStorage({ driver }), redactUrl(trimmed));
+    return createUnstoragePluginStore(createStorage({ driver }), redactUrl(trimmed), { shared: true });
   }
   throw createError("COSMO_E_STORE_URL_INVALID", { url: redactUrl(trimmed) });
 }

@@ -34,6 +34,11 @@ export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_sta
 export interface PluginStore {
   /** A short description for logs and errors ("memory", "fs:/path", "redis://host:port"). */
   readonly description: string;
+  /**
+   * True when other runners may use the same store (redis): its installed records are then the
+   * plugin set every runner bundles, not each runner's own tracking file (see operations/shared.ts).
+   */
+  readonly shared: boolean;
   /** Adds a pending record. Throws COSMO_E_RECORD_DUPLICATE when a record has the same source. */
   create(input: NewPluginRecord): Promise<PluginRecord>;
   /** The record with this id, or null. */

@@ -19,7 +19,7 @@ function byCreation(a: PluginRecord, b: PluginRecord): number {
  * A PluginStore over any unstorage Storage: the record logic is written once, and the drivers
  * (memory, atomic files, redis) are what differ.
  */
-export function createUnstoragePluginStore(storage: Storage, description: string): PluginStore {
+export function createUnstoragePluginStore(storage: Storage, description: string, options: { shared?: boolean } = {}): PluginStore {
   // Driver failures (redis down, disk full) become one coded 503, so the API and the CLI report
   // them the same way; our own coded errors pass through.
   async function guarded<T>(work: () => Promise<T>): Promise<T> {
@@ -54,6 +54,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
 
   return {
     description,
+    shared: options.shared ?? false,
     create: (input: NewPluginRecord) =>
       guarded(async () => {
         // Check-then-write: two runners racing on one redis can both pass. The API is the only
