@@ -1,4 +1,5 @@
 import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { request } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -32,6 +33,24 @@ describe("cosmo-runner start", () => {
     expect(await health.json()).toMatchObject({ status: "ok", bundle: null, clean: false, plugins: { total: 0, active: 0, failed: 0 } });
     const info = JSON.parse(await readFile(join(dataDir, "runner.json"), "utf8"));
     expect(info).toMatchObject({ url: runner.url, pid: runner.child.pid });
+  });
+
+  it("answers a Host named with --allowed-hosts (a proxy's name) and still refuses any other", async () => {
+    const runner = await start(["--allowed-hosts", "runner-a.internal, other.internal"]);
+    // fetch may not set Host; node:http sends it as given.
+    const statusFor = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const url = new URL(`${runner.url}/health`);
+        request({ host: url.hostname, port: url.port, path: url.pathname, headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        })
+          .on("error", reject)
+          .end();
+      });
+    expect(await statusFor("runner-a.internal:3000")).toBe(200);
+    expect(await statusFor("other.internal")).toBe(200);
+    expect(await statusFor("evil.example")).toBe(403);
   });
 
   it("generates the admin token at first start into a 0600 file and prints it only that once", async () => {

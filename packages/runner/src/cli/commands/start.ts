@@ -38,6 +38,12 @@ function startError(error: unknown): unknown {
   }
 }
 
+/** "a.example, b:8080" -> ["a.example", "b:8080"]; empty -> undefined (loopback only). */
+function parseHostList(value: string | undefined): string[] | undefined {
+  const hosts = (value ?? "").split(",").map((h) => h.trim()).filter(Boolean);
+  return hosts.length > 0 ? hosts : undefined;
+}
+
 export default defineCommand({
   meta: { name: "start", description: "Start the runner: the admin API and the plugins of the current bundle" },
   args: {
@@ -46,6 +52,10 @@ export default defineCommand({
     "data-dir": { type: "string", description: "Data dir (default: COSMO_DATA_DIR, else ~/.local/share/cosmo)" },
     store: { type: "string", description: "Store URL: memory:, redis://host:port (default: COSMO_STORE, else files in the data dir)" },
     clean: { type: "boolean", default: false, description: "Start with no plugins, even when a bundle is installed" },
+    "allowed-hosts": {
+      type: "string",
+      description: "Other host names the Host header may carry, comma-separated (default: COSMO_ALLOWED_HOSTS; loopback names always)",
+    },
     ...sourcePolicyArgs,
     cluster: {
       type: "boolean",
@@ -76,6 +86,7 @@ export default defineCommand({
       store: args.store?.trim() || process.env.COSMO_STORE?.trim() || undefined,
       token: token.token,
       clean: Boolean(args.clean),
+      allowedHosts: parseHostList(args["allowed-hosts"] ?? process.env.COSMO_ALLOWED_HOSTS),
     };
 
     // A crash of this process must not leave runner.json pointing at nothing.
