@@ -11,9 +11,14 @@ export const RESERVED_PREFIXES = ["/plugins", "/health", "/_cosmo"] as const;
 
 // Lowercase path segments: letters, digits, `-`, `_`. No trailing slash, no empty segment.
 const PREFIX_PATTERN = /^(\/[a-z0-9_-]+)+$/;
-// "<module path>:<export>", both optional but not both empty; the module path starts with "./"
-// and has no ".." segment, so a manifest can only point inside its own package.
-const PLUGIN_CLASS_PATTERN = /^(\.\/(?!(?:[^:]*\/)?\.\.(?:\/|:|$))[^:]+)?(:[A-Za-z_$][\w$]*)?$/;
+// "<module path>:<export>", both optional but not both empty. The module path is relative to the
+// package root ("./" optional), never absolute and without a ".." segment, so a manifest can only
+// point inside its own package. A bare identifier is an export of the main entry, as ":Name" is.
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+// Without "./", a module path must look like one (a "/" or a .js/.mjs/.cjs name), so the seed's
+// Python form "pkg.Class" is refused here rather than failing later as a missing file.
+const PLUGIN_CLASS_PATTERN =
+  /^(?:[A-Za-z_$][\w$]*|:[A-Za-z_$][\w$]*|(?:\.\/|(?!\/)(?=[^:]*(?:\/|\.[cm]?js(?::|$))))(?!(?:[^:]*\/)?\.\.(?:\/|:|$))[^:]+(?::[A-Za-z_$][\w$]*)?)$/;
 
 /** True when `prefix` is one of the reserved prefixes or sits under one. */
 export function isReservedPrefix(prefix: string): boolean {
@@ -38,7 +43,8 @@ export const manifestSchema = z
       .string()
       .min(1)
       .regex(PLUGIN_CLASS_PATTERN, {
-        message: 'a "<module path>:<export name>" such as "./dist/index.js:MyPlugin" (module path starts with ./ and stays inside the package)',
+        message:
+          'a "<module path>:<export name>" such as "./dist/index.js:MyPlugin", ":MyPlugin" or "./dist/index.js" (the module path stays inside the package)',
       })
       .describe(
         'Where the plugin is: "<module path inside the package>:<export name>". No module = the package\'s main entry; no export = the default export.',
@@ -122,10 +128,13 @@ export function parseManifest(text: string, packageName: string): Manifest {
 
 /** `plugin_class` split in two; `module` undefined = the package's main, `exportName` "default" when absent. */
 export function parsePluginClass(pluginClass: string): { module: string | undefined; exportName: string } {
+  if (IDENTIFIER.test(pluginClass)) return { module: undefined, exportName: pluginClass };
   const colon = pluginClass.lastIndexOf(":");
   const modulePart = colon === -1 ? pluginClass : pluginClass.slice(0, colon);
   const exportPart = colon === -1 ? "" : pluginClass.slice(colon + 1);
-  return { module: modulePart || undefined, exportName: exportPart || "default" };
+  // "dist/index.js" and "./dist/index.js" name the same file: keep one spelling.
+  const module = modulePart === "" ? undefined : modulePart.startsWith("./") ? modulePart : `./${modulePart}`;
+  return { module, exportName: exportPart || "default" };
 }
 
 /** The JSON Schema of cosmo.json (what ships as @cosmo/core/cosmo.schema.json). */

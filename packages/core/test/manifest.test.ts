@@ -84,12 +84,16 @@ describe("validateManifest", () => {
     [":SmartSwitch", undefined, "SmartSwitch"],
     ["./shared/plugin.mjs:$Plugin_2", "./shared/plugin.mjs", "$Plugin_2"],
     ["./index.js:default", "./index.js", "default"],
+    // Lenient spellings a plugin author may well write: "./" left out, or the export name alone.
+    ["dist/index.js:SmartSwitch", "./dist/index.js", "SmartSwitch"],
+    ["dist/index.js", "./dist/index.js", "default"],
+    ["SmartSwitch", undefined, "SmartSwitch"],
   ])("accepts plugin_class %j as module %j and export %j", (pluginClass, module, exportName) => {
     expect(errorFor({ plugin_class: pluginClass })).toBeUndefined();
     expect(parsePluginClass(pluginClass)).toEqual({ module, exportName });
   });
 
-  it.each(["", ":", "SmartSwitch", "dist/index.js:SmartSwitch", "./index.js:", "./index.js:1Plugin", "./a.js:b:C", "/abs/index.js:X", "../x.js:X", "./a/../../x.js:X", "./..:X"])(
+  it.each(["", ":", "smart_switch.SmartSwitchPlugin", "./index.js:", "./index.js:1Plugin", "./a.js:b:C", "/abs/index.js:X", "../x.js:X", "./a/../../x.js:X", "./..:X"])(
     "rejects plugin_class %j, showing the expected form",
     (pluginClass) => {
       const issues = issuesFor({ plugin_class: pluginClass });
@@ -270,7 +274,8 @@ describe("cosmo.schema.json", () => {
     const pluginClass = new RegExp(properties.plugin_class?.pattern ?? "^$", "u");
     expect(prefix.test("/Zigbee")).toBe(false);
     expect(prefix.test("/zigbee/")).toBe(false);
-    expect(pluginClass.test("dist/index.js:X")).toBe(false);
+    expect(pluginClass.test("/abs/index.js:X")).toBe(false);
+    expect(pluginClass.test("../x.js:X")).toBe(false);
     expect(pluginClass.test(":X")).toBe(true);
   });
 });
