@@ -123,7 +123,7 @@ export function createChecker(options: CheckerOptions): Checker {
     return result;
   }
 
-  async function check({ installed, candidate }: CheckRequest): Promise<CheckResult> {
+  async function checkOnce({ installed, candidate }: CheckRequest): Promise<CheckResult> {
     let candidateSource: ResolvedSource;
     try {
       candidateSource = await resolveOne(candidate);
@@ -184,15 +184,25 @@ export function createChecker(options: CheckerOptions): Checker {
     return { ok: conflicts.length === 0, conflicts, tree: tree as unknown as Arborist.Node };
   }
 
-  return {
-    check,
-    clearCache() {
-      packumentCache = new Map();
-      fetchOptions.packumentCache = packumentCache;
-      manifests = new Map();
-      names = new Map();
-    },
-  };
+  function clearCache(): void {
+    packumentCache = new Map();
+    fetchOptions.packumentCache = packumentCache;
+    manifests = new Map();
+    names = new Map();
+  }
+
+  async function check(request: CheckRequest): Promise<CheckResult> {
+    const hadCache = packumentCache.size > 0;
+    const result = await checkOnce(request);
+    // "No such package/version" from packuments cached earlier may only mean they are stale (a
+    // version published since): ask the registry once more before saying no.
+    const missing = result.conflicts.some((c) => c.kind === "not-found" || c.kind === "no-matching-version");
+    if (!missing || !hadCache) return result;
+    clearCache();
+    return checkOnce(request);
+  }
+
+  return { check, clearCache };
 }
 
 /**

@@ -10,6 +10,7 @@ import { check, createChecker } from "../src/check";
 import type { Conflict } from "../src/conflicts";
 import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
+import { publishDirectory } from "./helpers/registry";
 
 /** Every file under `dir` (contents, symlink targets), hashed: equal hashes = nothing written. */
 async function hashTree(dir: string): Promise<string> {
@@ -277,6 +278,29 @@ describe("createChecker: resolver state kept across checks", () => {
     expect(result.conflicts).toEqual([]);
     expect(result.tree?.path).toBe(await realpath(path));
     expect(await hashTree(dataDir)).toBe(before);
+  });
+
+  it("sees a version published after its packument was cached (asks the registry again before saying no)", async () => {
+    // A plugin of this test's own, so no other test has its packument in a cache.
+    const name = `late-plugin-${process.pid}-${Date.now()}`;
+    const dir = await mkdtemp(join(tmpdir(), "cosmo-late-"));
+    const publish = async (version: string) => {
+      await writeFile(join(dir, "package.json"), JSON.stringify({ name, version, main: "index.js" }));
+      await writeFile(join(dir, "cosmo.json"), JSON.stringify({ name, version, plugin_class: "./index.js:Late" }));
+      await writeFile(join(dir, "index.js"), "export class Late { setup() {} }\n");
+      await publishDirectory(registry, dir);
+    };
+    try {
+      await publish("1.0.0");
+      const checker = createChecker({ host: host.dir, npmOptions: host.npmOptions });
+      expect((await checker.check({ installed: [], candidate: `${name}@^1.0.0` })).ok).toBe(true);
+      await publish("1.1.0");
+      const later = await checker.check({ installed: [], candidate: `${name}@^1.1.0` });
+      expect(later.conflicts).toEqual([]);
+      expect(later.tree?.children.get(name)?.version).toBe("1.1.0");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it("still finds conflicts with the plugins already in the bundle", async () => {
