@@ -164,6 +164,15 @@ describe("admin API over HTTP", () => {
       expect(await store.list()).toEqual([]);
     });
 
+    it("answers 422 COSMO_E_SPEC_INVALID for a source npm cannot parse, and records nothing", async () => {
+      for (const source of ["--registry=http://evil", "-x", "..@1", "name@>=<1", "a b"]) {
+        const res = await served.request("POST", "/plugins", { headers: AUTH, body: { source } });
+        expectError(res, 422, "COSMO_E_SPEC_INVALID");
+        expect(res.json.error.message).toContain(source);
+      }
+      expect(await store.list()).toEqual([]);
+    });
+
     it("answers 409 COSMO_E_RECORD_DUPLICATE for a source already recorded, naming the record", async () => {
       const first = await add("dup@1");
       const res = await served.request("POST", "/plugins", { headers: AUTH, body: { source: "dup@1" } });
