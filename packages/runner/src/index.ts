@@ -23,6 +23,7 @@ export type { InstallStatus, NewPluginRecord, PluginRecord, PluginRecordPatch, P
 // Plugin operations: what the admin API and the CLI run on a data dir
 export { createOperationsContext } from "./operations/context";
 export type { OperationsContext, OperationsContextOptions } from "./operations/context";
+export { addPluginRecord } from "./operations/add";
 export { checkSource, conflictError, installPlugin, uninstallPlugin } from "./operations/install";
 export type { CheckOk } from "./operations/install";
 export { bundleAndSync, bundlePlugins, syncBundle } from "./operations/apply";

@@ -35,6 +35,15 @@ describe("source policy", () => {
       return { code, body: JSON.parse(proc.stdout()) as { ok?: boolean; error?: { code: string; details: { conflicts: Array<{ kind: string }> } } } };
     };
 
+    it("refuses to add a source npm cannot parse (exit 1, COSMO_E_SPEC_INVALID) and records nothing", async () => {
+      const add = runCli(["plugins", "add", "..@1", "--data-dir", dataDir, "--json"], env);
+      expect((await add.exited).code).toBe(1);
+      expect(JSON.parse(add.stdout()).error.code).toBe("COSMO_E_SPEC_INVALID");
+      const list = runCli(["plugins", "list", "--data-dir", dataDir, "--json"], env);
+      await list.exited;
+      expect(JSON.parse(list.stdout())).toMatchObject({ plugins: [] });
+    });
+
     it("refuses a git source with a forbidden-source conflict (exit 3), before fetching anything", async () => {
       const { code, body } = await check(["git+https://example.invalid/plugin.git"]);
       expect(code).toBe(3);

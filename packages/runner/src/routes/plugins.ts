@@ -1,18 +1,11 @@
-import { parseSource } from "@cosmo/bundler";
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
 import { z } from "zod";
 import { readOptionalJson, readValidatedJson } from "../http/body";
 import { jsonResponse } from "../http/errors";
 import type { PluginOperations } from "../operations";
-import { deriveName } from "../source-name";
+import { addPluginRecord } from "../operations/add";
 import type { PluginRecord, PluginStore } from "../store/types";
-
-/** Throws COSMO_E_SPEC_INVALID for a source that is no npm spec, path or URL at all. */
-function assertSourceSyntax(source: string): void {
-  // The policy here allows everything: only the syntax is judged.
-  parseSource(source, { allowGit: true, allowRemote: true });
-}
 
 /** Body of `POST /plugins`. */
 export const createPluginBody = z.object({
@@ -64,11 +57,8 @@ export function registerPluginRoutes(app: H3, { store, operations = {} }: Plugin
     app.get(path, async () => ({ plugins: await store.list() }));
     app.post(path, async (event) => {
       const { source } = await readValidatedJson(event, createPluginBody);
-      // A source npm cannot parse (or one starting with "-") is refused here, 422, rather than
-      // recorded to fail at install. Whether a valid source may be used (git, remote) is the
-      // check's call at install, where it becomes a conflict like any other.
-      assertSourceSyntax(source);
-      const created = await store.create({ name: deriveName(source), source });
+      // A source npm cannot parse is refused here (422) rather than recorded to fail at install.
+      const created = await addPluginRecord(store, source);
       return jsonResponse(created, 201, { location: `/plugins/${created.id}` });
     });
   }

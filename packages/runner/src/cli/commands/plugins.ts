@@ -6,7 +6,7 @@
 import { isAbsolute, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { installPlugin, uninstallPlugin } from "../../operations/install";
-import { deriveName } from "../../source-name";
+import { addPluginRecord } from "../../operations/add";
 import type { PluginRecord } from "../../store/types";
 import { commonArgs, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
 import { applyNow, describeApply } from "./apply";
@@ -49,7 +49,7 @@ const add = defineCommand({
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const source = absoluteSource(String(args.source));
-      const record = await ctx.store.create({ name: deriveName(source), source });
+      const record = await addPluginRecord(ctx.store, source);
       output(ctx, record, `Added ${record.name} (${record.id}), pending.\nNext: cosmo-runner plugins install ${record.id}`);
     }),
 });
@@ -86,7 +86,7 @@ const install = defineCommand({
       let record = await findRecord(ctx.store, arg);
       if (!record) {
         const source = absoluteSource(arg);
-        record = (await ctx.store.findBySource(source)) ?? (await ctx.store.create({ name: deriveName(source), source }));
+        record = (await ctx.store.findBySource(source)) ?? (await addPluginRecord(ctx.store, source));
       }
       await rpc(ctx, record, "install", Boolean(args.apply));
     }),
