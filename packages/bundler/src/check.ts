@@ -27,7 +27,7 @@ import {
   type TreeNode,
 } from "./plugin-checks";
 import { conflictFromResolveError } from "./resolve-errors";
-import { parseSource, resolveSources, type ResolvedSource, type Source, type SourcePolicy } from "./source";
+import { optInHint, parseSource, resolveSources, type ResolvedSource, type Source, type SourcePolicy } from "./source";
 
 /** What a checker is set up with: one host, one npm config, one policy. */
 export interface CheckerOptions extends SourcePolicy {
@@ -156,7 +156,12 @@ export function createChecker(options: CheckerOptions): Checker {
     try {
       tree = (await buildIdealTreeInMemory(path, desired, arborOptions)) as unknown as TreeNode;
     } catch (error) {
-      const ctx = { plugins: pluginNames, hostDeps: new Set(Object.keys(host.links)), candidate: candidateSource.name };
+      const ctx = {
+        plugins: pluginNames,
+        hostDeps: new Set(Object.keys(host.links)),
+        candidate: candidateSource.name,
+        optIn: { git: optInHint(options, "git"), remote: optInHint(options, "remote") },
+      };
       const conflicts = [conflictFromResolveError(error, ctx)];
       // Say "not a plugin" too when that is also true: the more useful half of the answer.
       const manifest = await manifestOf(candidateSource, undefined).catch(() => undefined);

@@ -39,6 +39,8 @@ export interface ResolveContext {
   plugins: ReadonlySet<string>;
   hostDeps: ReadonlySet<string>;
   candidate: string;
+  /** How to opt in to git / remote sources on this host, for hints. */
+  optIn: { git: string; remote: string };
 }
 
 /** The nearest plugin a node is there for, walking its dependents breadth first. */
@@ -171,7 +173,7 @@ export function conflictFromResolveError(error: unknown, ctx: ResolveContext): C
         found: "not allowed",
         requiredBy: "host",
         message: `Resolving ${ctx.candidate} needs ${pkg}, a ${type} dependency, which this host does not allow.`,
-        hint: `Use a release of ${ctx.candidate} whose dependencies come from a registry, or have the host opt in (${e.code === "EALLOWGIT" ? "allowGit" : "allowRemote"}: true).`,
+        hint: `Use a release of ${ctx.candidate} whose dependencies come from a registry, or have the host opt in (${e.code === "EALLOWGIT" ? ctx.optIn.git : ctx.optIn.remote}).`,
       };
     }
     default:

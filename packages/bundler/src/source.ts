@@ -35,6 +35,16 @@ export interface SourcePolicy {
   allowRemote?: boolean;
   /** Directory relative paths resolve against; default `process.cwd()`. */
   where?: string;
+  /**
+   * How an operator of this host opts in, for the hint of a refused source: a host with flags
+   * says `--allow-git`; the default names the option (`allowGit: true`).
+   */
+  optIn?: { git?: string; remote?: string };
+}
+
+/** The opt-in hint for a refused source type (see SourcePolicy.optIn). */
+export function optInHint(policy: SourcePolicy, type: "git" | "remote"): string {
+  return policy.optIn?.[type] ?? (type === "git" ? "allowGit: true" : "allowRemote: true");
 }
 
 /** A source whose package name is known: one entry of the bundled manifest. */
@@ -74,12 +84,12 @@ export function parseSource(raw: string, policy: SourcePolicy = {}): Source {
       return { raw, type: "directory", name, spec: `file:${resolve(parsed.fetchSpec ?? text)}` };
     case "git":
       if (!policy.allowGit) {
-        throw createError("COSMO_E_SOURCE_FORBIDDEN", { source: raw, type: "git", option: "allowGit: true" });
+        throw createError("COSMO_E_SOURCE_FORBIDDEN", { source: raw, type: "git", option: optInHint(policy, "git") });
       }
       return { raw, type: "git", name, spec: parsed.saveSpec ?? parsed.rawSpec };
     case "remote":
       if (!policy.allowRemote) {
-        throw createError("COSMO_E_SOURCE_FORBIDDEN", { source: raw, type: "remote URL", option: "allowRemote: true" });
+        throw createError("COSMO_E_SOURCE_FORBIDDEN", { source: raw, type: "remote URL", option: optInHint(policy, "remote") });
       }
       return { raw, type: "remote", name, spec: parsed.fetchSpec ?? parsed.rawSpec };
     default:

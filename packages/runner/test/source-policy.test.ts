@@ -8,9 +8,9 @@ import { runCli } from "./helpers/runner-process";
 
 describe("source policy", () => {
   it("refuses git and accepts remote tarballs unless the environment says otherwise", () => {
-    expect(sourcePolicyFromEnv({})).toEqual({ allowGit: false, allowRemote: true });
-    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" })).toEqual({ allowGit: true, allowRemote: false });
-    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "false", COSMO_ALLOW_REMOTE: "" })).toEqual({ allowGit: false, allowRemote: true });
+    expect(sourcePolicyFromEnv({})).toMatchObject({ allowGit: false, allowRemote: true });
+    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" })).toMatchObject({ allowGit: true, allowRemote: false });
+    expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "false", COSMO_ALLOW_REMOTE: "" })).toMatchObject({ allowGit: false, allowRemote: true });
   });
 
   describe("from the CLI", () => {
@@ -49,6 +49,8 @@ describe("source policy", () => {
       expect(code).toBe(3);
       expect(body.error?.code).toBe("COSMO_E_CONFLICT");
       expect(body.error?.details.conflicts.map((c) => c.kind)).toEqual(["forbidden-source"]);
+      // The hint names the runner's own switch, not the library option.
+      expect(JSON.stringify(body.error?.details.conflicts)).toContain("--allow-git");
     });
 
     it("checks a remote tarball URL by default, and refuses it with --no-allow-remote", async () => {

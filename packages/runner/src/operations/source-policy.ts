@@ -18,8 +18,13 @@ const truthy = (v: string | undefined, fallback: boolean) =>
   v === undefined || v.trim() === "" ? fallback : !["0", "false", "no", "off"].includes(v.trim().toLowerCase());
 
 /** The source policy in force: the environment, with git off and remote tarballs on by default. */
-export function sourcePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<SourcePolicy, "allowGit" | "allowRemote">> {
-  return { allowGit: truthy(env[ALLOW_GIT_ENV], false), allowRemote: truthy(env[ALLOW_REMOTE_ENV], true) };
+export function sourcePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<SourcePolicy, "allowGit" | "allowRemote" | "optIn">> {
+  return {
+    allowGit: truthy(env[ALLOW_GIT_ENV], false),
+    allowRemote: truthy(env[ALLOW_REMOTE_ENV], true),
+    // What a refused source's hint tells the runner's operator to do.
+    optIn: { git: `--allow-git, or ${ALLOW_GIT_ENV}=1`, remote: `drop --no-allow-remote / ${ALLOW_REMOTE_ENV}=0` },
+  };
 }
 
 /** citty flags for the policy; `applySourcePolicyArgs` turns them into the env. */
