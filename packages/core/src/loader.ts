@@ -79,8 +79,8 @@ function instantiate(value: unknown, plugin: string, exportName: string): unknow
   throw createError("COSMO_E_PLUGIN_EXPORT_INVALID", { plugin, export: exportName, found: describeValue(value) });
 }
 
-/** Resolves, imports and instantiates a discovered plugin; throws the coded error of the step that failed. */
-export async function instantiatePlugin(discovered: DiscoveredPlugin, options: LoadOptions = {}): Promise<unknown> {
+/** Checks the host range, resolves and imports the plugin's module, and picks the export named. */
+async function importExport(discovered: DiscoveredPlugin, options: LoadOptions): Promise<{ value: unknown; exportName: string }> {
   const { manifest, dir, packageJson } = discovered;
   const plugin = manifest.name;
   checkHostRange(manifest, options.coreVersion);
@@ -91,16 +91,33 @@ export async function instantiatePlugin(discovered: DiscoveredPlugin, options: L
   const ns = await importModule(file, plugin, label);
   const picked = pickExport(ns, exportName, isCommonJs(file, dir));
   if (!picked.found) throw createError("COSMO_E_PLUGIN_EXPORT_NOT_FOUND", { plugin, module: label, export: exportName });
-  return instantiate(picked.value, plugin, exportName);
+  return { value: picked.value, exportName };
+}
+
+/** Resolves, imports and instantiates a discovered plugin; throws the coded error of the step that failed. */
+export async function instantiatePlugin(discovered: DiscoveredPlugin, options: LoadOptions = {}): Promise<unknown> {
+  const { value, exportName } = await importExport(discovered, options);
+  return instantiate(value, discovered.manifest.name, exportName);
 }
 
 /** Loads one discovered plugin into the service. Resolves to its info; never rejects for a plugin's fault. */
 export async function loadPlugin(discovered: DiscoveredPlugin, service: PluginService, options: LoadOptions = {}): Promise<PluginInfo> {
+  return register(discovered, importExport(discovered, options), service, options);
+}
+
+/** Instantiates an imported export and registers it, recording any failure in the service. */
+async function register(
+  discovered: DiscoveredPlugin,
+  imported: Promise<{ value: unknown; exportName: string }>,
+  service: PluginService,
+  options: LoadOptions,
+): Promise<PluginInfo> {
   const { manifest } = discovered;
   const source: PluginSource = { packageName: discovered.packageName, packageVersion: discovered.packageVersion, dir: discovered.dir };
   let instance: unknown;
   try {
-    instance = await instantiatePlugin(discovered, options);
+    const { value, exportName } = await imported;
+    instance = instantiate(value, manifest.name, exportName);
   } catch (error) {
     return service.recordFailure(manifest, asCosmoError(error, manifest.name), source);
   }
@@ -112,10 +129,19 @@ export async function loadPlugin(discovered: DiscoveredPlugin, service: PluginSe
   }
 }
 
-/** Loads plugins one after the other, in the given order (so prefix clashes resolve predictably). */
+/**
+ * Loads plugins in the given order: constructors and setup run one after the other (so prefix
+ * clashes resolve predictably and teardown can go in reverse), while the module imports, most of
+ * a start's time, all begin at once.
+ */
 export async function loadPlugins(list: readonly DiscoveredPlugin[], service: PluginService, options: LoadOptions = {}): Promise<PluginInfo[]> {
+  const imports = list.map((discovered) => {
+    const imported = importExport(discovered, options);
+    imported.catch(() => {}); // handled in order by register(); never an unhandled rejection meanwhile
+    return imported;
+  });
   const infos: PluginInfo[] = [];
-  for (const discovered of list) infos.push(await loadPlugin(discovered, service, options));
+  for (const [i, discovered] of list.entries()) infos.push(await register(discovered, imports[i]!, service, options));
   return infos;
 }
 
