@@ -271,6 +271,36 @@ export const errorCatalog = {
     status: 500,
     message: () => "The runner hit an unexpected error. Its log has the stack; please report it with the log.",
   },
+  // --- create-cosmo-plugin (the scaffolder passes its own message for each call site; these
+  // templates are what the same error says when raised elsewhere). Status: what it would be over HTTP.
+  COSMO_E_CREATE_USAGE: {
+    status: 400,
+    message: (p) => `The command line is not one create-cosmo-plugin takes (${c(p.reason)}). See --help.`,
+  },
+  COSMO_E_CREATE_INVALID_NAME: {
+    status: 422,
+    message: (p) => `"${s(p.name)}" is not a valid npm package name. Pass another with --name.`,
+  },
+  COSMO_E_CREATE_INVALID_PREFIX: {
+    status: 422,
+    message: (p) => `"${s(p.prefix)}" is not a valid webhook prefix. Pass another with --prefix.`,
+  },
+  COSMO_E_CREATE_MISSING_ANSWERS: {
+    status: 400,
+    message: () => "No terminal to ask on, and answers are missing. Pass the flags --help lists, or --yes for the defaults.",
+  },
+  COSMO_E_CREATE_DIR_NOT_EMPTY: {
+    status: 409,
+    message: (p) => `${s(p.dir)} is not empty. Choose another directory, or pass --force to write into it.`,
+  },
+  COSMO_E_CREATE_WRITE_FAILED: {
+    status: 500,
+    message: (p) => `Could not write the plugin into ${s(p.dir)}: ${c(p.reason)}. Check the path and its permissions.`,
+  },
+  COSMO_E_CREATE_CANCELLED: {
+    status: 400,
+    message: () => "Cancelled; nothing was written.",
+  },
 } satisfies Record<string, ErrorSpec>;
 
 /** Every Cosmo error code. */

@@ -4,6 +4,8 @@
  * directory is taken" (3) from "the disk said no" (1).
  */
 
+import { CosmoError } from "@cosmo/core";
+
 /** Exit codes of `create-cosmo-plugin`, as `--help` and the reference page state them. */
 export const EXIT_CODES = {
   ok: 0,
@@ -30,16 +32,18 @@ export type CreateErrorCode = keyof typeof createErrorCodes;
 
 const BRAND = Symbol.for("cosmo.create.error");
 
-/** An error of the scaffolder: a code, a message to act on, and the exit code it ends with. */
-export class CreateError extends Error {
-  readonly code: CreateErrorCode;
+/**
+ * An error of the scaffolder: a Cosmo error (its code is in @cosmo/core's catalog, so
+ * `isCosmoError` knows it too) with a message for the call site and the exit code it ends with.
+ */
+export class CreateError extends CosmoError {
+  declare readonly code: CreateErrorCode;
   readonly exitCode: number;
   readonly [BRAND] = true;
 
   constructor(code: CreateErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(code, {}, { message, cause: options?.cause });
     this.name = "CreateError";
-    this.code = code;
     this.exitCode = createErrorCodes[code];
   }
 }
