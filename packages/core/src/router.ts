@@ -47,6 +47,19 @@ function toResponse(result: unknown, route: MountedRoute): Response {
   return new Response(body, { headers: { "content-type": "application/json;charset=UTF-8" } });
 }
 
+/**
+ * True when reading the request body failed because the host's body limit cut it (a stream
+ * limited by the server, e.g. h3's assertBodySize, errors with status 413 once a chunked body
+ * grows past it). That is the client's doing, not the plugin's: it answers 413, not 500.
+ * Body readers may wrap the stream's error, hence the walk down `cause`.
+ */
+function isBodyTooLarge(error: unknown): boolean {
+  for (let e = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    if ((e as { status?: unknown }).status === 413 || (e as { statusCode?: unknown }).statusCode === 413) return true;
+  }
+  return false;
+}
+
 function decodeParams(params: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params ?? {})) {
@@ -93,6 +106,10 @@ export function createRouter(service: PluginService): CosmoRouter {
     try {
       response = toResponse(await route.handler(request, routeCtx), route);
     } catch (error) {
+      if (isBodyTooLarge(error)) {
+        const message = "The request body is larger than this host accepts. Send a smaller body.";
+        return errorResponse(createError("COSMO_E_BODY_TOO_LARGE", { plugin: route.plugin, reason: errorMessage(error) }, { message }));
+      }
       // The stack is for the host's log; the client only learns which plugin failed.
       route.ctx.logger.error(`route ${method} ${url.pathname} threw:`, error);
       return errorResponse(createError("COSMO_E_ROUTE_HANDLER_FAILED", { plugin: route.plugin, method, path: url.pathname }));

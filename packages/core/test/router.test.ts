@@ -58,6 +58,21 @@ describe("createRouter", () => {
     expect(lines.some((l) => l.startsWith("[zigbee]") && l.includes("secret-detail") && l.includes("router.test.ts"))).toBe(true);
   });
 
+  it("answers 413 COSMO_E_BODY_TOO_LARGE, not a plugin failure, when the host's body limit cuts the body the plugin reads", async () => {
+    const { call, lines } = await host((ctx) => ctx.route("POST", "/upload", async (req) => ({ size: (await req.text()).length })));
+    // What a server's body limit does to a chunked body: the stream errors with status 413 mid-read.
+    const body = new ReadableStream({
+      start(controller) {
+        controller.enqueue(new TextEncoder().encode("x".repeat(1024)));
+        controller.error(Object.assign(new Error("Request body size exceeds the limit of 1024 bytes"), { status: 413 }));
+      },
+    });
+    const res = await call("/zigbee/upload", { method: "POST", body, duplex: "half" } as RequestInit);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toMatchObject({ error: { code: "COSMO_E_BODY_TOO_LARGE", details: { plugin: "zigbee" } } });
+    expect(lines.some((l) => l.includes("threw"))).toBe(false);
+  });
+
   it("passes a Response through, answers undefined with 204 and other values as JSON", async () => {
     const { call } = await host((ctx) => {
       ctx.route("GET", "/raw", () => new Response("hi", { status: 201, headers: { "x-plugin": "1" } }));

@@ -35,6 +35,15 @@ describe("cosmo-runner start", () => {
     expect(info).toMatchObject({ url: runner.url, pid: runner.child.pid });
   });
 
+  it("records a loopback URL in runner.json when listening on 0.0.0.0, so the CLI passes the Host guard", async () => {
+    const runner = await start(["--host", "0.0.0.0"], { COSMO_ADMIN_TOKEN: "wildcard-token-0123456789" });
+    expect(runner.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const info = JSON.parse(await readFile(join(dataDir, "runner.json"), "utf8"));
+    expect(info.url).toBe(runner.url);
+    const reload = await fetch(`${runner.url}/plugins/reload`, { method: "POST", headers: { authorization: "Bearer wildcard-token-0123456789" } });
+    expect(reload.status).toBe(200);
+  });
+
   it("answers a Host named with --allowed-hosts (a proxy's name) and still refuses any other", async () => {
     const runner = await start(["--allowed-hosts", "runner-a.internal, other.internal"]);
     // fetch may not set Host; node:http sends it as given.

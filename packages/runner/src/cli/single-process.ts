@@ -6,10 +6,11 @@
 import type { AddressInfo } from "node:net";
 import { createError, errorMessage } from "@cosmo/core";
 import { consola } from "consola";
-import { toNodeHandler } from "h3";
+import { toNodeHandler } from "h3/node";
 import { listen } from "listhen";
 import type { WorkerConfig } from "../worker/messages";
 import { createWorkerServer } from "../worker/server";
+import { urlHost } from "../worker/handover";
 
 /** A server running in this process. */
 export interface SingleProcessServer {
@@ -39,9 +40,8 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
     throw createError("COSMO_E_LISTEN_FAILED", { host: config.host, port: config.port, reason: errorMessage(error) }, { cause: error });
   }
   const { port } = listener.address as AddressInfo;
-  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   return {
-    url: `http://${host}:${port}`,
+    url: `http://${urlHost(config.host)}:${port}`,
     bundleId: server.loaded.bundleId,
     close: async () => {
       await listener.close(); // http-shutdown: waits for in-flight requests, closes idle sockets

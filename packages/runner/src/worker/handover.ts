@@ -27,6 +27,16 @@ export function loopbackFor(host: string): string {
   return host.replace(/^\[|\]$/g, "");
 }
 
+/**
+ * The host part of a URL that reaches a server listening on `host`: a wildcard becomes loopback
+ * (a client cannot connect to 0.0.0.0, and its Host header would fail the DNS-rebinding guard),
+ * IPv6 gets its brackets.
+ */
+export function urlHost(host: string): string {
+  const address = loopbackFor(host);
+  return address.includes(":") ? `[${address}]` : address;
+}
+
 /** True when a request was already forwarded once and must be served here. */
 export function wasForwarded(req: IncomingMessage): boolean {
   return req.headers[HANDOVER_HEADER] !== undefined;

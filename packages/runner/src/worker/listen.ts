@@ -16,8 +16,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { Server as NetServer, type AddressInfo } from "node:net";
 import { createError } from "@cosmo/core";
-import { toNodeHandler, type H3 } from "h3";
-import { forward, loopbackFor, wasForwarded } from "./handover";
+import type { H3 } from "h3";
+import { toNodeHandler } from "h3/node";
+import { forward, loopbackFor, urlHost, wasForwarded } from "./handover";
 
 /** A listening worker server that can be drained. */
 export interface ListeningServer {
@@ -66,7 +67,6 @@ export async function listenNode(app: H3, options: { port: number; host: string;
     });
   });
   const { port } = server.address() as AddressInfo;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host;
 
   const drain = (handover: boolean): Promise<void> => {
     draining ??= new Promise<void>((resolve) => {
@@ -88,5 +88,5 @@ export async function listenNode(app: H3, options: { port: number; host: string;
     return draining;
   };
 
-  return { server, url: `http://${host}:${port}`, port, drain };
+  return { server, url: `http://${urlHost(options.host)}:${port}`, port, drain };
 }
