@@ -72,7 +72,8 @@ function freezeConfig(config: Record<string, unknown> = {}): Readonly<Record<str
   try {
     copy = structuredClone(config);
   } catch {
-    copy = { ...config };
+    // Only the top-level copy is ours to freeze: nested objects are still the host's.
+    return Object.freeze({ ...config });
   }
   return deepFreeze(copy);
 }
@@ -132,7 +133,9 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
     manifest,
     logger,
     config: freezeConfig(options.config),
-    storage: prefixStorage(options.storage, `plugins:${name}`),
+    // unstorage reads ":" and "/" in a key as separators: escape the name, or a plugin named "a"
+    // would see the keys of one named "a:b" (or "@acme" those of "@acme/zigbee").
+    storage: prefixStorage(options.storage, `plugins:${encodeURIComponent(name)}`),
     signal: controller.signal,
     route,
   });

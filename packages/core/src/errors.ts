@@ -102,7 +102,7 @@ export const errorCatalog = {
   COSMO_E_PREFIX_COLLISION: {
     status: 409,
     message: (p) =>
-      `${s(p.plugin)} wants webhook_prefix ${s(p.prefix)}, which ${s(p.other)} already uses. Two plugins cannot share a prefix: change one of them.`,
+      `${s(p.plugin)} wants webhook_prefix ${s(p.prefix)}, which overlaps ${s(p.otherPrefix ?? p.prefix)} of ${s(p.other)}. Two plugins cannot share a prefix or nest one in the other: change one of them.`,
   },
   COSMO_E_PLUGIN_NAME_COLLISION: {
     status: 409,

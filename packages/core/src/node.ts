@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { createError } from "./errors";
 
 /** A web-standard request handler. */
 export type FetchHandler = (request: Request) => Response | Promise<Response>;
@@ -17,7 +18,10 @@ export type NodeListener = (req: IncomingMessage, res: ServerResponse) => void;
 export function toWebRequest(req: IncomingMessage, signal?: AbortSignal): Request {
   const tls = (req.socket as { encrypted?: boolean }).encrypted === true;
   const host = req.headers.host ?? "localhost";
-  const url = new URL(req.url ?? "/", `${tls ? "https" : "http"}://${host}`);
+  // Origin + path, never `new URL(req.url, base)`: a request-target like "//other.example/x"
+  // would otherwise be read as a URL on another host.
+  const target = req.url?.startsWith("/") ? req.url : "/";
+  const url = new URL(`${tls ? "https" : "http"}://${host}${target}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(req.headersDistinct)) {
     // HTTP/2 pseudo-headers (":path", ...) are not valid in a Headers object.
@@ -71,10 +75,15 @@ export function toNodeListener(fetch: FetchHandler): NodeListener {
         await sendWebResponse(res, response, req.method);
       } catch (error) {
         if (!res.headersSent) {
-          console.error("[cosmo] the fetch handler failed:", error);
-          res.statusCode = 500;
+          // A Host header no URL can hold is the client's fault (400); anything else is ours.
+          const badRequest = error instanceof TypeError && (error as { code?: string }).code === "ERR_INVALID_URL";
+          if (!badRequest) console.error("[cosmo] the fetch handler failed:", error);
+          const coded = badRequest
+            ? createError("COSMO_E_REQUEST_INVALID", { reason: "the Host header or URL is not valid" })
+            : createError("COSMO_E_INTERNAL");
+          res.statusCode = coded.status;
           res.setHeader("content-type", "application/json");
-          res.end(JSON.stringify({ error: { code: "COSMO_E_ROUTE_HANDLER_FAILED", message: "The request handler failed." } }));
+          res.end(JSON.stringify(coded.toJSON()));
         } else {
           res.destroy(error as Error);
         }

@@ -117,9 +117,12 @@ export class PluginService {
   async unregister(name: string): Promise<PluginInfo> {
     const entry = this.#entries.get(name);
     if (!entry) throw createError("COSMO_E_PLUGIN_NOT_FOUND", { plugin: name });
-    if (entry.stopping) return entry.stopping;
-    if (entry.status === "loading") await entry.settled;
-    entry.stopping = this.#stop(entry);
+    // Set synchronously, so a second call while the plugin is still loading awaits the same stop
+    // (and its teardown) instead of starting another.
+    entry.stopping ??= (async () => {
+      if (entry.status === "loading") await entry.settled;
+      return this.#stop(entry);
+    })();
     return entry.stopping;
   }
 

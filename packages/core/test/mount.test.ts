@@ -150,3 +150,28 @@ describe("toNodeListener", () => {
     }
   });
 });
+
+describe("toNodeListener request URLs", () => {
+  it("reads a request-target starting with // as a path on this host, never as another host", async () => {
+    const { toNodeListener } = await import("../src/node");
+    const { request } = await import("node:http");
+    const server = createServer(toNodeListener((req) => Response.json({ host: new URL(req.url).host, path: new URL(req.url).pathname })));
+    server.listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const { port } = server.address() as AddressInfo;
+    try {
+      const body = await new Promise<string>((resolve, reject) => {
+        request({ host: "127.0.0.1", port, path: "//evil.example/zigbee/toggle" }, (res) => {
+          let text = "";
+          res.on("data", (d: Buffer) => (text += d.toString()));
+          res.on("end", () => resolve(text));
+        })
+          .on("error", reject)
+          .end();
+      });
+      expect(JSON.parse(body)).toEqual({ host: `127.0.0.1:${port}`, path: "//evil.example/zigbee/toggle" });
+    } finally {
+      server.close();
+    }
+  });
+});

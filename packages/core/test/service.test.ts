@@ -169,6 +169,49 @@ describe("PluginService", () => {
     expect(lines).toContain("[cfg] hello");
   });
 
+  it("keeps one plugin out of another's storage even when names share a prefix up to ':' or '/'", async () => {
+    const storage = createStorage();
+    const { service } = newService({ storage });
+    const ctxs: Record<string, PluginContext> = {};
+    for (const name of ["a", "a:b", "a/b"]) {
+      await service.register({ setup: (ctx: PluginContext) => void (ctxs[name] = ctx) }, { manifest: manifest(name) });
+    }
+    await ctxs["a:b"]!.storage.setItem("secret", "from a:b");
+    await ctxs["a/b"]!.storage.setItem("secret", "from a/b");
+    expect(await ctxs.a!.storage.getKeys()).toEqual([]);
+    expect(await ctxs["a:b"]!.storage.getItem("secret")).toBe("from a:b");
+    expect(await ctxs["a/b"]!.storage.getItem("secret")).toBe("from a/b");
+  });
+
+  it("never freezes the host's own nested objects, also when the config holds a function", async () => {
+    const { service } = newService();
+    const shared = { level: 1 };
+    let seen: PluginContext | undefined;
+    await service.register({ setup: (ctx: PluginContext) => void (seen = ctx) }, { manifest: manifest("fn"), config: { callback() {}, shared } });
+    expect(Object.isFrozen(seen?.config)).toBe(true);
+    expect(Object.isFrozen(shared)).toBe(false);
+  });
+
+  it("tears a plugin down once when unregister is called twice while it is still loading", async () => {
+    const { service } = newService();
+    let release!: () => void;
+    const teardown = vi.fn(async () => new Promise<void>((r) => setTimeout(r, 20)));
+    const unregistered = vi.fn();
+    service.on("unregistered", unregistered);
+    const registering = service.register(
+      { setup: () => new Promise<void>((r) => (release = r)), teardown },
+      { manifest: manifest("slow") },
+    );
+    await new Promise((r) => setTimeout(r, 0));
+    const first = service.unregister("slow");
+    const second = service.unregister("slow");
+    release();
+    await registering;
+    await Promise.all([first, second]);
+    expect(teardown).toHaveBeenCalledTimes(1);
+    expect(unregistered).toHaveBeenCalledTimes(1);
+  });
+
   it.each([
     ["FETCH", "/x", "COSMO_E_ROUTE_INVALID"],
     ["GET", "x", "COSMO_E_ROUTE_INVALID"],
