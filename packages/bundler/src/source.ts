@@ -117,7 +117,10 @@ export async function packDirectory(source: Source, cacheDir: string, npmOptions
     // The content hash in the name: repacking an edited directory must not overwrite a tarball an
     // existing lockfile pins by integrity.
     const hash = createHash("sha256").update(tarball).digest("hex").slice(0, 12);
-    const file = join(cacheDir, `${manifest.name.replace("/", "+")}-${manifest.version}-${hash}.tgz`);
+    // The name comes from a directory's package.json, which nothing has validated: keep only
+    // characters that cannot leave cacheDir ("a/../../x" would otherwise climb out of it).
+    const safe = `${manifest.name}-${manifest.version}`.replace(/[^A-Za-z0-9._@-]+/g, "+").replace(/\.\.+/g, "+");
+    const file = join(cacheDir, `${safe}-${hash}.tgz`);
     await mkdir(cacheDir, { recursive: true });
     await writeFileAtomic(file, tarball);
     return { raw: source.raw, type: "tarball", name: manifest.name, spec: `file:${file}` };

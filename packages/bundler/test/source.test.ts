@@ -65,6 +65,20 @@ describe("packing local directories", () => {
     expect(await readdir(pluginDir)).not.toContain("prepared");
   });
 
+  it("keeps the packed tarball inside the cache dir whatever name the directory's package.json claims", async () => {
+    const root = await mkdtemp(join(tmpdir(), "cosmo-pack-"));
+    dirs.push(root);
+    const pluginDir = join(root, "evil");
+    const { mkdir } = await import("node:fs/promises");
+    await mkdir(pluginDir);
+    await writeFile(join(pluginDir, "package.json"), JSON.stringify({ name: "a/../../../../escaped", version: "1.0.0" }));
+    const cacheDir = join(root, "data", "cache", "packed");
+    const packed = await packDirectory(parseSource(pluginDir), cacheDir, { cache: join(root, "npm-cache") });
+    const file = packed.spec.slice("file:".length);
+    expect(file.startsWith(`${cacheDir}/`)).toBe(true);
+    expect(await readdir(cacheDir)).toEqual([file.slice(cacheDir.length + 1)]);
+  });
+
   it("reads the name of a tarball source from its package.json", async () => {
     const registry = inject("registryUrl");
     const root = await mkdtemp(join(tmpdir(), "cosmo-pack-"));
