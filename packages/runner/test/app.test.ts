@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { createError, type CosmoError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp, type CreateAppOptions } from "../src/app";
@@ -142,10 +143,12 @@ describe("admin API over HTTP", () => {
       expect(await store.get(res.json.id)).toEqual(res.json);
     });
 
-    it("accepts the seed's trailing-slash path and trims the source", async () => {
+    it("accepts the seed's trailing-slash path, trims the source and records a local path absolute", async () => {
+      // Relative to the runner's working directory, and stored absolute: the record is read later
+      // by processes (a reloaded worker, the CLI) whose working directory may differ.
       const res = await served.request("POST", "/plugins/", { headers: AUTH, body: { source: "  ./plugins/switch-1.0.0.tgz " } });
       expect(res.status).toBe(201);
-      expect(res.json).toMatchObject({ name: "switch", source: "./plugins/switch-1.0.0.tgz" });
+      expect(res.json).toMatchObject({ name: "switch", source: join(process.cwd(), "plugins/switch-1.0.0.tgz") });
     });
 
     it("answers 400 COSMO_E_BODY_MALFORMED for a body that is not JSON, or empty", async () => {

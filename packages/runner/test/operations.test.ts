@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { isCosmoError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type {} from "../../bundler/test/setup/registry";
-import { absoluteSource } from "../src/cli/commands/plugins";
+import { absoluteSource } from "../src/operations/add";
 import { bundleAndSync, syncBundle } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
 import { runnerPackageDir } from "../src/operations/host";
@@ -92,5 +92,8 @@ describe("absoluteSource", () => {
     expect(absoluteSource("file:../x")).toBe(`file:${join(process.cwd(), "..", "x")}`);
     expect(absoluteSource("plugin-ok@^1")).toBe("plugin-ok@^1");
     expect(absoluteSource("/abs/dir")).toBe("/abs/dir");
+    // A bare tarball name, as `npm pack` prints it: npm reads it as a file here, so do we.
+    expect(absoluteSource("plugin-1.0.0.tgz")).toBe(join(process.cwd(), "plugin-1.0.0.tgz"));
+    expect(absoluteSource("./plugin.tgz", "/srv/plugins")).toBe("/srv/plugins/plugin.tgz");
   });
 });

@@ -3,28 +3,15 @@
  * operations, run on the data dir directly (no runner needed). `--apply` on install and
  * uninstall then applies as `cosmo-runner apply` does.
  */
-import { isAbsolute, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { installPlugin, uninstallPlugin } from "../../operations/install";
-import { addPluginRecord } from "../../operations/add";
+import { absoluteSource, addPluginRecord } from "../../operations/add";
 import type { PluginRecord } from "../../store/types";
 import { commonArgs, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
 import { applyNow, describeApply } from "./apply";
 
 const target = { type: "positional", required: true, description: "The plugin's record id, or its source" } as const;
 const applyArg = { type: "boolean", default: false, description: "Then apply: bundle, install and serve (a running runner reloads)" } as const;
-
-/**
- * A local path as the user typed it, made absolute: the record and the tracking file are read
- * later by other processes (the runner) whose working directory is not the user's.
- */
-export function absoluteSource(source: string): string {
-  const text = source.trim();
-  const prefix = text.startsWith("file:") ? "file:" : "";
-  const path = text.slice(prefix.length);
-  if (/^\.{1,2}([\\/]|$)/.test(path) || (prefix && !isAbsolute(path))) return `${prefix}${resolve(path)}`;
-  return text;
-}
 
 function line(r: PluginRecord): string {
   const error = r.error_message ? `\n    ${r.error_message.split("\n")[0]}` : "";
@@ -48,8 +35,7 @@ const add = defineCommand({
   args: { source: { type: "positional", required: true, description: "npm spec (name, name@range), tarball path or URL" }, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
-      const source = absoluteSource(String(args.source));
-      const record = await addPluginRecord(ctx.store, source);
+      const record = await addPluginRecord(ctx.store, String(args.source));
       output(ctx, record, `Added ${record.name} (${record.id}), pending.\nNext: cosmo-runner plugins install ${record.id}`);
     }),
 });
