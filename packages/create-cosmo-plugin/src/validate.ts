@@ -51,7 +51,8 @@ export function packageNameFromDir(dirName: string): string {
   const name = dirName
     .trim()
     .toLowerCase()
-    .replace(/[^a-z0-9._~-]+/g, "-")
+    // "~" is allowed in old names only: validate-npm-package-name refuses it for new packages.
+    .replace(/[^a-z0-9._-]+/g, "-")
     .replace(/^[._-]+/, "")
     .replace(/-+$/, "");
   return name || "my-cosmo-plugin";

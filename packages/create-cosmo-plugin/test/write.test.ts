@@ -33,3 +33,13 @@ describe("renderPlugin", () => {
     }
   });
 });
+
+describe("packageNameFromDir", () => {
+  it("turns any directory name into a name npm accepts for a new package (regression: ~ was kept)", async () => {
+    const { packageNameFromDir, packageNameProblem } = await import("../src/validate");
+    for (const dir of ["my~plugin", "My Plugin", "..hidden", "ünïcode", "a__b"]) {
+      const name = packageNameFromDir(dir);
+      expect(packageNameProblem(name), `${dir} -> ${name}`).toBeUndefined();
+    }
+  });
+});

@@ -2,6 +2,7 @@
  * `<dataDir>/runner.json`: where a running runner can be reached, so that the other CLI commands
  * (apply, report...) find it. Written atomically while the runner serves, removed when it exits.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 
@@ -22,7 +23,8 @@ export interface RunnerInfo {
 export async function writeRunnerFile(dataDir: string, info: RunnerInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const file = join(dataDir, RUNNER_FILE);
-  const temp = `${file}.${process.pid}.tmp`;
+  // Unique per write: two writes of one process (a restart with --port 0) must not share a temp.
+  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
   await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
   await rename(temp, file);
 }

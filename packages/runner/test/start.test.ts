@@ -153,6 +153,11 @@ describe("cosmo-runner start", () => {
     const reload = await fetch(`${runner.url}/plugins/reload`, { method: "POST", headers: { authorization: "Bearer tok-123456" } });
     expect(reload.status).toBe(409);
     expect((await reload.json()).error.code).toBe("COSMO_E_RELOAD_UNAVAILABLE");
+    // SIGHUP (reload, in cluster mode) must not end a single-process runner.
+    runner.child.kill("SIGHUP");
+    await new Promise((r) => setTimeout(r, 300));
+    expect(runner.child.exitCode).toBeNull();
+    expect((await fetch(`${runner.url}/health`)).status).toBe(200);
     expect((await stopRunner(runner)).code).toBe(0);
   });
 });

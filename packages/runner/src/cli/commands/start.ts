@@ -109,7 +109,12 @@ export default defineCommand({
         config,
         // With --port 0 a restarted worker may get another port: keep runner.json current.
         onServing: (ready) => {
-          if (url && ready.url !== url) void writeRunnerFile(dataDir, { url: (url = ready.url), pid: process.pid, started_at: new Date().toISOString() });
+          if (url && ready.url !== url) {
+            // A failed write must not become an unhandled rejection that takes the supervisor down.
+            writeRunnerFile(dataDir, { url: (url = ready.url), pid: process.pid, started_at: new Date().toISOString() }).catch((error: unknown) =>
+              consola.warn(`could not update runner.json: ${error instanceof Error ? error.message : String(error)}`),
+            );
+          }
         },
         onFatal: (error) => {
           console.error(`error ${error.code}: ${error.message}`);
@@ -129,6 +134,8 @@ export default defineCommand({
       const server = await serveSingleProcess({ ...config, bundle: await bundleToLoad(dataDir, config.clean) });
       url = server.url;
       stop = () => server.close();
+      // SIGHUP would otherwise end this process without draining or teardown.
+      process.on("SIGHUP", () => consola.warn(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "started with --no-cluster" }).message));
     }
     await writeRunnerFile(dataDir, { url, pid: process.pid, started_at: new Date().toISOString() });
     console.log(`cosmo-runner listening on ${url}`);
