@@ -4,7 +4,7 @@
  * prefix and name collisions between plugins, and "is this a plugin at all" (cosmo.json read out
  * of the tarball in memory).
  */
-import { isCosmoError, parseManifest, prefixesOverlap, type Manifest } from "@cosmo/core";
+import { isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest } from "@cosmo/core";
 import Arborist from "@npmcli/arborist";
 import pacote from "pacote";
 import semver from "semver";
@@ -136,15 +136,18 @@ export function collisionConflicts(candidate: string, manifest: Manifest, others
   const out: Conflict[] = [];
   for (const [other, theirs] of others) {
     if (other === candidate) continue;
-    if (manifest.webhook_prefix !== undefined && theirs.webhook_prefix !== undefined && prefixesOverlap(manifest.webhook_prefix, theirs.webhook_prefix)) {
+    // Only prefixes that serve routes can clash: the same rule the runtime applies.
+    const mine = servedPrefix(manifest);
+    const their = servedPrefix(theirs);
+    if (mine !== undefined && their !== undefined && prefixesOverlap(mine, their)) {
       out.push({
         kind: "prefix-collision",
         plugin: candidate,
         package: "webhook_prefix",
-        wanted: manifest.webhook_prefix,
-        found: theirs.webhook_prefix,
+        wanted: mine,
+        found: their,
         requiredBy: other,
-        message: `${candidate} wants webhook_prefix ${manifest.webhook_prefix}, which overlaps ${other}'s ${theirs.webhook_prefix}.`,
+        message: `${candidate} wants webhook_prefix ${mine}, which overlaps ${other}'s ${their}.`,
         hint: `Two plugins cannot serve the same paths: uninstall ${other}, or use a release of ${candidate} with another prefix.`,
       });
     }

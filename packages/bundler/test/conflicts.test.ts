@@ -47,3 +47,16 @@ describe("renderConflicts", () => {
     expect(text).not.toContain("held by p");
   });
 });
+
+describe("collisionConflicts", () => {
+  it("counts a prefix only when the plugin serves routes (requires_webhooks), as the runtime does", async () => {
+    const { collisionConflicts } = await import("../src/plugin-checks");
+    const { validateManifest } = await import("@cosmo/core");
+    const m = (name: string, webhooks: boolean) =>
+      validateManifest({ name, version: "1.0.0", plugin_class: ":P", requires_webhooks: webhooks, webhook_prefix: "/same" }, name);
+    expect(collisionConflicts("b", m("b", true), new Map([["a", m("a", false)]]))).toEqual([]);
+    expect(collisionConflicts("b", m("b", true), new Map([["a", m("a", true)]]))).toEqual([
+      expect.objectContaining({ kind: "prefix-collision", requiredBy: "a", wanted: "/same", found: "/same" }),
+    ]);
+  });
+});

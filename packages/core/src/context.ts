@@ -4,7 +4,7 @@
  */
 import { prefixStorage, type Storage } from "unstorage";
 import { createError } from "./errors";
-import type { Manifest } from "./manifest";
+import { servedPrefix, type Manifest } from "./manifest";
 import type { PluginContext, PluginLogger, RouteHandler, RouteMethod } from "./plugin";
 
 /** Methods `ctx.route()` accepts, upper-cased; `"*"` answers every method. */
@@ -114,9 +114,8 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
       logger.warn(`ignored route ${upper} ${String(path)}: the plugin is no longer running`);
       return;
     }
-    if (!manifest.requires_webhooks || manifest.webhook_prefix === undefined) {
-      throw createError("COSMO_E_ROUTE_NO_WEBHOOKS", { plugin: name, method, path });
-    }
+    const prefix = servedPrefix(manifest);
+    if (prefix === undefined) throw createError("COSMO_E_ROUTE_NO_WEBHOOKS", { plugin: name, method, path });
     if (!METHODS.has(upper)) throw invalid(`the method must be one of ${[...METHODS].join(", ")}`);
     if (typeof handler !== "function") throw invalid("the handler is not a function");
     const checked = normaliseRoutePath(path);
@@ -124,7 +123,7 @@ export function createPluginContext(options: PluginContextOptions): PluginContex
     const key = `${upper} ${checked.path}`;
     if (seen.has(key)) throw invalid("the plugin already registered this method and path");
     seen.add(key);
-    const fullPath = checked.path === "/" ? manifest.webhook_prefix : manifest.webhook_prefix + checked.path;
+    const fullPath = checked.path === "/" ? prefix : prefix + checked.path;
     options.onRoute({ method: upper as RouteMethod, path: checked.path, fullPath, handler });
   }
 

@@ -13,6 +13,7 @@ export {
   parseManifest,
   parsePluginClass,
   prefixesOverlap,
+  servedPrefix,
   validateManifest,
 } from "./manifest";
 export type { Manifest, ManifestIssue } from "./manifest";

@@ -25,6 +25,15 @@ export function isReservedPrefix(prefix: string): boolean {
   return RESERVED_PREFIXES.some((r) => prefix === r || prefix.startsWith(`${r}/`));
 }
 
+/**
+ * The prefix a plugin's routes are served under, or undefined when it serves none. The one rule
+ * the runtime (routes, prefix clashes) and the install check share: a prefix counts only with
+ * `requires_webhooks`.
+ */
+export function servedPrefix(manifest: Pick<Manifest, "requires_webhooks" | "webhook_prefix">): string | undefined {
+  return manifest.requires_webhooks ? manifest.webhook_prefix : undefined;
+}
+
 /** True when two prefixes would claim the same requests (equal, or one nested in the other). */
 export function prefixesOverlap(a: string, b: string): boolean {
   return a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`);

@@ -5,8 +5,10 @@
 import { readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve, sep, isAbsolute } from "node:path";
 
-// Conditions a Node host matches for `import()`, in the order Node's resolver prefers them.
-const CONDITIONS = ["node", "import", "module", "default", "require"];
+// Conditions matched for a plugin's entry: what Node's `import()` matches, plus "require" so a
+// CommonJS-only package (exports { require }) still loads. As in Node, the first key of the
+// object (in the order written) that is one of these wins; the order of this set does not matter.
+const CONDITIONS = new Set(["node", "import", "module-sync", "default", "require"]);
 const EXTENSIONS = ["", ".js", ".mjs", ".cjs", "/index.js", "/index.mjs", "/index.cjs"];
 
 const isFile = (path: string): boolean => {
@@ -28,12 +30,10 @@ function pickTarget(target: unknown): string | undefined {
     return undefined;
   }
   if (typeof target === "object" && target !== null) {
-    const map = target as Record<string, unknown>;
-    for (const condition of CONDITIONS) {
-      if (condition in map) {
-        const found = pickTarget(map[condition]);
-        if (found !== undefined) return found;
-      }
+    for (const [condition, value] of Object.entries(target as Record<string, unknown>)) {
+      if (!CONDITIONS.has(condition)) continue;
+      const found = pickTarget(value);
+      if (found !== undefined) return found;
     }
   }
   return undefined;

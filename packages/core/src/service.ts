@@ -8,7 +8,7 @@ import { createStorage, type Storage } from "unstorage";
 import { createPluginContext, createPluginLogger, type PluginContextHandle } from "./context";
 import { createError, type CosmoError } from "./errors";
 import { DEFAULT_SETUP_TIMEOUT, describeValue, isPluginInstance, runSetup, runTeardown } from "./lifecycle";
-import { prefixesOverlap, type Manifest } from "./manifest";
+import { prefixesOverlap, servedPrefix, type Manifest } from "./manifest";
 import type { Plugin, PluginLogger } from "./plugin";
 import type {
   MountedRoute,
@@ -173,11 +173,11 @@ export class PluginService {
   }
 
   #prefixClash(entry: Entry): CosmoError | undefined {
-    const prefix = entry.manifest.requires_webhooks ? entry.manifest.webhook_prefix : undefined;
+    const prefix = servedPrefix(entry.manifest);
     if (prefix === undefined) return undefined;
     for (const other of this.#entries.values()) {
       if (other === entry || (other.status !== "active" && other.status !== "loading")) continue;
-      const theirs = other.manifest.requires_webhooks ? other.manifest.webhook_prefix : undefined;
+      const theirs = servedPrefix(other.manifest);
       if (theirs !== undefined && prefixesOverlap(prefix, theirs)) {
         return createError("COSMO_E_PREFIX_COLLISION", { plugin: entry.name, prefix, other: other.name, otherPrefix: theirs });
       }

@@ -124,6 +124,18 @@ describe("module resolution", () => {
     }
   });
 
+  it("picks the exports condition Node's import() would: the first matching key as written, not a fixed order", async () => {
+    // Node's import() does not match "module" (a bundler condition): it takes "default" here.
+    const exportsField = { ".": { module: "./esm.mjs", default: "./main.mjs" } };
+    const files = { "esm.mjs": "export default 42;\n", "main.mjs": "export default { setup() {} };\n" };
+    const { plugin, cleanup } = await tempPackage(files, ":default", { name: "temp", exports: exportsField });
+    try {
+      expect((await loadPlugin(plugin, new PluginService({ logger: quiet }))).status).toBe("active");
+    } finally {
+      await cleanup();
+    }
+  });
+
   it("refuses a module outside the package even from an unvalidated manifest, as COSMO_E_PLUGIN_MODULE_NOT_FOUND", async () => {
     const { plugin, cleanup } = await tempPackage({ "index.js": "" }, "../outside.js:X", { name: "temp" });
     try {
