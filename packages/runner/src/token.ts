@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { link, mkdir, readFile, unlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readFile, stat, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage } from "@cosmo/core";
 
@@ -68,6 +68,13 @@ async function readTokenFile(file: string): Promise<string | undefined> {
   }
   const token = text.trim();
   if (!token) throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: "the file is empty" });
+  // A token other users can read is no secret: refuse it rather than serve with it. (Windows has
+  // no such mode bits; its ACLs are the data dir's business.)
+  const { mode } = await stat(file);
+  if (process.platform !== "win32" && (mode & 0o077) !== 0) {
+    const octal = (mode & 0o777).toString(8);
+    throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: `other users can read it (mode ${octal}); run \`chmod 600 ${file}\`` });
+  }
   return token;
 }
 

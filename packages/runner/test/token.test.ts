@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
+import { chmod, mkdtemp, readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -42,6 +42,16 @@ describe("loadAdminToken", () => {
     await loadAdminToken({ dataDir, env: {} });
     await writeFile(join(dataDir, ADMIN_TOKEN_FILE), "mine\n");
     expect((await loadAdminToken({ dataDir, env: { COSMO_ADMIN_TOKEN: "" } })).token).toBe("mine");
+  });
+
+  it("refuses a token file other users can read, naming the chmod that fixes it", async () => {
+    await loadAdminToken({ dataDir, env: {} });
+    const file = join(dataDir, ADMIN_TOKEN_FILE);
+    await chmod(file, 0o644);
+    await expect(loadAdminToken({ dataDir, env: {} })).rejects.toMatchObject({
+      code: "COSMO_E_ADMIN_TOKEN_INVALID",
+      message: expect.stringContaining(`chmod 600 ${file}`),
+    });
   });
 
   it("refuses an empty token file with COSMO_E_ADMIN_TOKEN_INVALID instead of accepting an empty token", async () => {
