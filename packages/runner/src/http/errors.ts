@@ -1,4 +1,4 @@
-import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
+import { createError, errorMessage, errorResponse as coreErrorResponse, isCosmoError, type CosmoError } from "@cosmo/core";
 import { HTTPError, type H3Event } from "h3";
 
 /** Where the runner writes what a client must not see (stacks of unexpected errors). */
@@ -16,9 +16,10 @@ export function jsonResponse(body: unknown, status = 200, headers?: Record<strin
 
 /** The one error response: `{ error: { code, message, details } }` with the code's status. */
 export function errorResponse(error: CosmoError): Response {
+  const response = coreErrorResponse(error);
   // 401 tells a client which scheme to use (RFC 9110 requires the header on 401).
-  const headers = error.code === "COSMO_E_AUTH_REQUIRED" ? { "www-authenticate": 'Bearer realm="cosmo-runner"' } : undefined;
-  return jsonResponse(error.toJSON(), error.status, headers);
+  if (error.code === "COSMO_E_AUTH_REQUIRED") response.headers.set("www-authenticate", 'Bearer realm="cosmo-runner"');
+  return response;
 }
 
 /**

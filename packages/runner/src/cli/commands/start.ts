@@ -6,14 +6,14 @@
 import { rmSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
+import { createError, isCosmoError } from "@cosmo/core";
 import { defineCommand } from "citty";
 import { consola } from "consola";
 import { resolveDataDir } from "../../data-dir";
 import { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "../../runner-file";
 import { Supervisor } from "../../supervisor";
 import { loadAdminToken } from "../../token";
-import type { WorkerConfig } from "../../worker/messages";
+import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../worker/plugins";
 import { usageError } from "../index";
 import { serveSingleProcess } from "../single-process";
@@ -29,13 +29,11 @@ export function parsePort(value: string): number {
 /** The error a failed worker start is best told by: the worker's own coded error, when it sent one. */
 function startError(error: unknown): unknown {
   if (!isCosmoError(error) || error.code !== "COSMO_E_WORKER_START_FAILED") return error;
-  const inner = error.details.error as { code?: string; message: string; details?: Record<string, unknown> } | undefined;
+  const inner = error.details.error as SerializedError | undefined;
   if (!inner?.code || inner.code === "COSMO_E_INTERNAL") return error;
-  try {
-    return createError(inner.code as CosmoError["code"], inner.details ?? {}, { message: inner.message });
-  } catch {
-    return error;
-  }
+  const rebuilt = deserializeError(inner);
+  // A code this copy of core does not know comes back as COSMO_E_INTERNAL: the outer error says more.
+  return rebuilt.code === "COSMO_E_INTERNAL" ? error : rebuilt;
 }
 
 /** "a.example, b:8080" -> ["a.example", "b:8080"]; empty -> undefined (loopback only). */
