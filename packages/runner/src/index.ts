@@ -13,7 +13,7 @@ export type { RunnerLogger } from "./http/errors";
 export type { BodyIssue } from "./http/body";
 
 // Store
-export { createPluginStore } from "./store/create";
+export { createPluginStore, resolveStoreUrl } from "./store/create";
 export type { CreatePluginStoreOptions } from "./store/create";
 export { createUnstoragePluginStore } from "./store/unstorage-store";
 export { fsAtomicDriver } from "./store/drivers/fs-atomic";
@@ -34,7 +34,7 @@ export { runnerPackageDir } from "./operations/host";
 // Data dir and admin token
 export { resolveDataDir } from "./data-dir";
 export type { DataDirOptions } from "./data-dir";
-export { ADMIN_TOKEN_FILE, loadAdminToken, tokensEqual } from "./token";
+export { ADMIN_TOKEN_FILE, loadAdminToken, readAdminToken, tokensEqual } from "./token";
 export type { AdminToken, AdminTokenOptions } from "./token";
 
 // Server worker, supervisor and reload (what `cosmo-runner start` runs)

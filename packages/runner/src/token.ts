@@ -23,16 +23,26 @@ export interface AdminTokenOptions {
 }
 
 /**
+ * The token as it stands: COSMO_ADMIN_TOKEN, else `<dataDir>/admin-token`; undefined when neither
+ * is there. Never generates one (what a client such as the CLI needs).
+ */
+export async function readAdminToken(options: AdminTokenOptions): Promise<AdminToken | undefined> {
+  const fromEnv = (options.env ?? process.env).COSMO_ADMIN_TOKEN?.trim();
+  if (fromEnv) return { token: fromEnv, source: "env", generated: false };
+  const file = join(options.dataDir, ADMIN_TOKEN_FILE);
+  const existing = await readTokenFile(file);
+  return existing === undefined ? undefined : { token: existing, source: "file", generated: false, file };
+}
+
+/**
  * The token the mutating endpoints require: COSMO_ADMIN_TOKEN, else `<dataDir>/admin-token`,
  * else a new random one written there (mode 0600). Concurrent first starts agree on one token.
  */
 export async function loadAdminToken(options: AdminTokenOptions): Promise<AdminToken> {
-  const fromEnv = (options.env ?? process.env).COSMO_ADMIN_TOKEN?.trim();
-  if (fromEnv) return { token: fromEnv, source: "env", generated: false };
+  const existing = await readAdminToken(options);
+  if (existing !== undefined) return existing;
 
   const file = join(options.dataDir, ADMIN_TOKEN_FILE);
-  const existing = await readTokenFile(file);
-  if (existing !== undefined) return { token: existing, source: "file", generated: false, file };
 
   const token = randomBytes(32).toString("base64url");
   try {

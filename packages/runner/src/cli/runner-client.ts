@@ -3,26 +3,18 @@
  * only the server can do: reload onto a new bundle. The token is COSMO_ADMIN_TOKEN, else the
  * data dir's admin-token file; the CLI never generates one.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage } from "@cosmo/core";
 import { readRunnerFile, type RunnerInfo } from "../runner-file";
-import { ADMIN_TOKEN_FILE } from "../token";
+import { ADMIN_TOKEN_FILE, readAdminToken } from "../token";
 import { deserializeError } from "../worker/messages";
 
 /** The admin token a client sends: COSMO_ADMIN_TOKEN, else `<dataDir>/admin-token`. */
 export async function readClientToken(dataDir: string, env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const fromEnv = env.COSMO_ADMIN_TOKEN?.trim();
-  if (fromEnv) return fromEnv;
+  const found = await readAdminToken({ dataDir, env });
+  if (found) return found.token;
   const file = join(dataDir, ADMIN_TOKEN_FILE);
-  let token = "";
-  try {
-    token = (await readFile(file, "utf8")).trim();
-  } catch (error) {
-    throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: `${errorMessage(error)}; set COSMO_ADMIN_TOKEN to the runner's token` });
-  }
-  if (!token) throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: "the file is empty" });
-  return token;
+  throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: "there is no such file; set COSMO_ADMIN_TOKEN to the runner's token" });
 }
 
 /** A running runner and how to call it. */

@@ -7,7 +7,7 @@ import { createConsola, type ConsolaInstance } from "consola";
 import { resolveDataDir } from "../data-dir";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { applySourcePolicyArgs, sourcePolicyArgs } from "../operations/source-policy";
-import { createPluginStore } from "../store/create";
+import { createPluginStore, resolveStoreUrl } from "../store/create";
 import type { PluginRecord, PluginStore } from "../store/types";
 
 /** Flags every data-dir command takes. */
@@ -50,7 +50,7 @@ export interface CliContext {
 export async function openContext(args: CommonArgs): Promise<CliContext> {
   const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
   applySourcePolicyArgs(args);
-  const store = await createPluginStore(args.store?.trim() || process.env.COSMO_STORE?.trim() || undefined, { dataDir });
+  const store = await createPluginStore(resolveStoreUrl(args.store), { dataDir });
   return {
     dataDir,
     store,

@@ -17,13 +17,18 @@ export interface CreatePluginStoreOptions {
   connectTimeout?: number;
 }
 
+/** The store URL in force: the `--store` flag, else COSMO_STORE; undefined = files in the data dir. */
+export function resolveStoreUrl(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag?.trim() || env.COSMO_STORE?.trim() || undefined;
+}
+
 /**
  * Opens the plugin store a URL names: nothing = files under `<dataDir>/store` (atomic writes),
  * `memory:` = in memory (tests), `redis://` or `rediss://` = a redis several runners share.
  * Throws COSMO_E_STORE_URL_INVALID for any other URL and COSMO_E_STORE_UNAVAILABLE when redis
  * does not answer in time.
  * @example
- * const store = await createPluginStore(process.env.COSMO_STORE_URL, { dataDir })
+ * const store = await createPluginStore(resolveStoreUrl(args.store), { dataDir })
  */
 export async function createPluginStore(url: string | undefined, options: CreatePluginStoreOptions): Promise<PluginStore> {
   const trimmed = url?.trim();

@@ -18,6 +18,8 @@ import { bundleToLoad } from "../../worker/plugins";
 import { usageError } from "../index";
 import { serveSingleProcess } from "../single-process";
 import { applySourcePolicyArgs, sourcePolicyArgs } from "../../operations/source-policy";
+import { resolveStoreUrl } from "../../store/create";
+import { commonArgs } from "../shared";
 
 /** Parses --port: an integer 0-65535 (0 = any free port), else a usage error. */
 export function parsePort(value: string): number {
@@ -47,8 +49,8 @@ export default defineCommand({
   args: {
     port: { type: "string", default: "3000", description: "Port to listen on (0 = any free port)" },
     host: { type: "string", default: "127.0.0.1", description: "Address to listen on" },
-    "data-dir": { type: "string", description: "Data dir (default: COSMO_DATA_DIR, else ~/.local/share/cosmo)" },
-    store: { type: "string", description: "Store URL: memory:, redis://host:port (default: COSMO_STORE, else files in the data dir)" },
+    "data-dir": commonArgs["data-dir"],
+    store: commonArgs.store,
     clean: { type: "boolean", default: false, description: "Start with no plugins, even when a bundle is installed" },
     "allowed-hosts": {
       type: "string",
@@ -81,7 +83,7 @@ export default defineCommand({
       port,
       host,
       dataDir,
-      store: args.store?.trim() || process.env.COSMO_STORE?.trim() || undefined,
+      store: resolveStoreUrl(args.store),
       token: token.token,
       clean: Boolean(args.clean),
       allowedHosts: parseHostList(args["allowed-hosts"] ?? process.env.COSMO_ALLOWED_HOSTS),
