@@ -26,8 +26,9 @@ export function conflictError(source: string, conflicts: Conflict[]): CosmoError
  * Checks whether `source` can join the host and the tracked plugins; writes nothing (but the npm
  * cache). Throws COSMO_E_CONFLICT with the conflicts as data, or the coded error of a failed step.
  */
-export async function checkSource(ctx: OperationsContext, source: string): Promise<CheckOk> {
-  const [checker, installed] = await Promise.all([ctx.checker(), listTracked(ctx.dataDir)]);
+export async function checkSource(ctx: OperationsContext, source: string, tracked?: readonly string[]): Promise<CheckOk> {
+  // `tracked`: the tracking file's sources when the caller has just read them (no second read).
+  const [checker, installed] = await Promise.all([ctx.checker(), tracked ?? listTracked(ctx.dataDir)]);
   const result = await checker.check({ installed: installed.filter((s) => s !== source.trim()), candidate: source });
   if (!result.ok) throw conflictError(source, result.conflicts);
   return { ok: true, source, conflicts: [] };
@@ -52,7 +53,7 @@ export function installPlugin(ctx: OperationsContext, record: PluginRecord): Pro
       return ctx.store.update(record.id, { install_status: "installed", error_message: null });
     }
     try {
-      await checkSource(ctx, record.source);
+      await checkSource(ctx, record.source, tracked);
       await addTracked(ctx.dataDir, record.source);
     } catch (error) {
       await ctx.store.update(record.id, { install_status: "failed", error_message: failureText(error) });
