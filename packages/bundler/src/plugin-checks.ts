@@ -4,7 +4,7 @@
  * prefix and name collisions between plugins, and "is this a plugin at all" (cosmo.json read out
  * of the tarball in memory).
  */
-import { isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest } from "@cosmo/core";
+import { hostRangeSatisfied, isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest } from "@cosmo/core";
 import Arborist from "@npmcli/arborist";
 import pacote from "pacote";
 import semver from "semver";
@@ -87,8 +87,7 @@ export function engineConflicts(tree: TreeNode, plugins: ReadonlySet<string>, no
 
 /** A plugin whose cosmo.json `cosmo` range excludes the host's @cosmo/core. */
 export function hostRangeConflict(plugin: string, manifest: Manifest, coreVersion: string | undefined): Conflict[] {
-  if (manifest.cosmo === undefined || coreVersion === undefined) return [];
-  if (semver.satisfies(coreVersion, manifest.cosmo, { includePrerelease: true })) return [];
+  if (manifest.cosmo === undefined || coreVersion === undefined || hostRangeSatisfied(manifest, coreVersion)) return [];
   return [
     {
       kind: "host-range",

@@ -54,7 +54,7 @@ export type {
 
 // Loading
 export { coreVersion } from "./version";
-export { checkHostRange, instantiatePlugin, loadPlugin, loadPlugins } from "./loader";
+export { checkHostRange, hostRangeSatisfied, instantiatePlugin, loadPlugin, loadPlugins } from "./loader";
 export type { LoadOptions } from "./loader";
 
 // Routing

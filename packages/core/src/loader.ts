@@ -24,10 +24,17 @@ export interface LoadOptions {
   coreVersion?: string;
 }
 
+/**
+ * True when @cosmo/core `version` is one the manifest's `cosmo` range accepts (absent = any;
+ * prereleases included). The one rule the loader and the install check share.
+ */
+export function hostRangeSatisfied(manifest: Pick<Manifest, "cosmo">, version: string = coreVersion): boolean {
+  return manifest.cosmo === undefined || semver.satisfies(version, manifest.cosmo, { includePrerelease: true });
+}
+
 /** Throws COSMO_E_HOST_RANGE unless `version` satisfies the manifest's `cosmo` range (prereleases included). */
 export function checkHostRange(manifest: Manifest, version: string = coreVersion): void {
-  if (manifest.cosmo === undefined) return;
-  if (!semver.satisfies(version, manifest.cosmo, { includePrerelease: true })) {
+  if (!hostRangeSatisfied(manifest, version)) {
     throw createError("COSMO_E_HOST_RANGE", { plugin: manifest.name, range: manifest.cosmo, version });
   }
 }
