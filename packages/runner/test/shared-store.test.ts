@@ -7,11 +7,11 @@ import { bundlePlugins } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
 import { installPlugin, uninstallPlugin } from "../src/operations/install";
 import { createPluginStore } from "../src/store/create";
-import { startRedis, type TestRedis } from "./helpers/redis";
+import { hasRedis, startRedis, type TestRedis } from "./helpers/redis";
 
 const tracking = (dataDir: string) => readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8").catch(() => "");
 
-describe("several runners on one redis store", { timeout: 60_000 }, () => {
+describe.skipIf(!hasRedis)("several runners on one redis store", { timeout: 60_000 }, () => {
   let redis: TestRedis;
   let dirs: string[] = [];
   let contexts: OperationsContext[] = [];

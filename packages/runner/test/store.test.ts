@@ -5,7 +5,7 @@ import { isCosmoError } from "@cosmo/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPluginStore } from "../src/store/create";
 import type { PluginStore } from "../src/store/types";
-import { freePort, startRedis, type TestRedis } from "./helpers/redis";
+import { canStartRedis, freePort, hasRedis, startRedis, type TestRedis } from "./helpers/redis";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -123,7 +123,7 @@ afterAll(async () => {
 describeStore("memory", () => createPluginStore("memory:", { dataDir: "/nonexistent" }));
 describeStore("fs", async () => createPluginStore(undefined, { dataDir: await tempDir() }));
 
-describe("with a real redis-server", () => {
+describe.skipIf(!hasRedis)("with a real redis-server", () => {
   let redis: TestRedis;
   let n = 0;
   beforeAll(async () => {
@@ -187,7 +187,7 @@ describe("createPluginStore", () => {
     expect(Date.now() - started).toBeLessThan(3_000);
   });
 
-  it("fails operations with COSMO_E_STORE_UNAVAILABLE, not a hang, when redis goes away after connecting", async () => {
+  it.skipIf(!canStartRedis)("fails operations with COSMO_E_STORE_UNAVAILABLE, not a hang, when redis goes away after connecting", async () => {
     const server = await startRedis();
     const store = await createPluginStore(server.url, { dataDir: "/x" });
     try {
