@@ -1,5 +1,5 @@
 /**
- * The seed's smart switch as a Cosmo plugin: a Zigbee switch whose state lives in the plugin's
+ * A smart switch as a Cosmo plugin: a Zigbee switch whose state lives in the plugin's
  * own storage (so it survives restarts of the host), with webhooks under its prefix `/zigbee`:
  *
  *   GET  /zigbee/state    the switch's state
