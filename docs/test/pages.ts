@@ -10,7 +10,7 @@ export const docsDir = fileURLToPath(new URL("..", import.meta.url));
 
 /** What a directive asks of the block after it (see docs/test/README.md). */
 export interface Directive {
-  kind: "manifest" | "plugin" | "file" | "vitest" | "server" | "script" | "bundled-manifest" | "http" | "cli" | "skip";
+  kind: "manifest" | "plugin" | "file" | "vitest" | "server" | "script" | "bundled-manifest" | "http" | "cli" | "shell" | "skip";
   [key: string]: unknown;
 }
 

@@ -3,11 +3,12 @@
  * real TTY (so @clack/prompts draws and reads keys as for a person), and we type into it.
  * The pty starts 0 columns wide, which makes clack wrap after every character: `stty` widens it.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
+import { systemBinary } from "../../../runner/test/helpers/system-binary";
 import { BIN } from "./cli";
 
-/** True when util-linux `script` is on PATH. */
-export const hasScript = spawnSync("script", ["--version"], { stdio: "ignore" }).status === 0;
+/** True when util-linux `script` is on PATH (skipped loudly without it, a failure in CI). */
+export const hasScript = systemBinary("script", "the scaffolder's prompt tests (under a pseudo-terminal)", "apt-get install bsdutils").available;
 
 /** Keys as a terminal sends them. */
 export const KEY = { enter: "\r", backspace: "\x7f", ctrlC: "\x03" } as const;
