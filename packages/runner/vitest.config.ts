@@ -7,5 +7,9 @@ export default defineProject({
     // The end-to-end tests install plugins from the bundler's test registry (one verdaccio per
     // run, shared with every project that lists this file).
     globalSetup: ["../bundler/test/setup/registry.ts"],
+    // Most tests here spawn real runners and workers; on a busy 2-core machine a start can take
+    // several seconds. These are ceilings against hangs, not speed checks (speed is in the bench).
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
   },
 });
