@@ -6,6 +6,7 @@ import { prefixStorage, type Storage } from "unstorage";
 import { createError } from "./errors";
 import { servedPrefix, type Manifest } from "./manifest";
 import type { PluginContext, PluginLogger, RouteHandler, RouteMethod } from "./plugin";
+import { canonicalSegment, hasEncodedSeparator, isDotSegment } from "./route-path";
 
 /** Methods `ctx.route()` accepts, upper-cased; `"*"` answers every method. */
 const METHODS = new Set<string>(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "*"]);
@@ -86,7 +87,9 @@ export function normaliseRoutePath(path: string): { path?: string; reason?: stri
   const names = new Set<string>();
   for (const segment of trimmed.slice(1).split("/")) {
     if (segment === "" ) return { reason: "the path has an empty segment (//)" };
-    if (segment === "." || segment === "..") return { reason: `"${segment}" segments are not allowed` };
+    // Any spelling: rou3 and URL parsers resolve `%2e%2e` as `..`, which would climb out of the prefix.
+    if (isDotSegment(segment)) return { reason: `"${segment}" is a dot segment ("." or ".." in some spelling): paths stay under the prefix` };
+    if (hasEncodedSeparator(segment)) return { reason: `the segment "${segment}" holds an encoded / or \\` };
     if (PARAM_SEGMENT.test(segment)) {
       if (names.has(segment)) return { reason: `the parameter ${segment} appears twice` };
       names.add(segment);
@@ -94,7 +97,8 @@ export function normaliseRoutePath(path: string): { path?: string; reason?: stri
       return { reason: `the segment "${segment}" is neither a literal (letters, digits, - . _ ~) nor a :param` };
     }
   }
-  return { path: trimmed };
+  // Stored in the spelling requests are matched in (see route-path.ts).
+  return { path: trimmed.split("/").map((s) => (PARAM_SEGMENT.test(s) ? s : canonicalSegment(s))).join("/") };
 }
 
 /** Builds a plugin's context; the host keeps the handle to abort it at teardown. */

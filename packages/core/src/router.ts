@@ -6,7 +6,9 @@
  */
 import { addRoute, createRouter as createRou3, findRoute, removeRoute } from "rou3";
 import { createError, errorMessage, type CosmoError } from "./errors";
+import { servedPrefix } from "./manifest";
 import type { RouteContext } from "./plugin";
+import { canonicalPath, underPrefix } from "./route-path";
 import type { PluginService } from "./service";
 import type { MountedRoute } from "./service-types";
 
@@ -91,13 +93,23 @@ export function createRouter(service: PluginService): CosmoRouter {
   service.on("mount", mount).on("unmount", unmount);
 
   async function dispatch(request: Request): Promise<Response> {
-    const url = new URL(request.url);
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return errorResponse(createError("COSMO_E_REQUEST_INVALID", { reason: "the request URL is not valid" }));
+    }
     const method = request.method.toUpperCase();
-    let match = findRoute(tree, method, url.pathname);
+    // Matched in one spelling (see route-path.ts), whatever escapes the client used.
+    const path = canonicalPath(url.pathname);
+    let match = findRoute(tree, method, path);
     // HEAD is GET without a body: a plugin need not register both.
     const headAsGet = !match && method === "HEAD";
-    if (headAsGet) match = findRoute(tree, "GET", url.pathname);
-    if (!match) {
+    if (headAsGet) match = findRoute(tree, "GET", path);
+    // The owner check is the second lock: whatever a pattern turned into inside the matcher, a
+    // plugin answers only under its own prefix.
+    const prefix = match && servedPrefix(match.data.ctx.manifest);
+    if (!match || prefix === undefined || !underPrefix(path, prefix)) {
       return errorResponse(createError("COSMO_E_ROUTE_NOT_FOUND", { method, path: url.pathname }));
     }
     const route = match.data;

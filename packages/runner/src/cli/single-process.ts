@@ -11,6 +11,7 @@ import { listen } from "listhen";
 import type { WorkerConfig } from "../worker/messages";
 import { createWorkerServer } from "../worker/server";
 import { urlHost } from "../worker/handover";
+import { refuseRequest, requestTargetProblem } from "../worker/request-target";
 
 /** A server running in this process. */
 export interface SingleProcessServer {
@@ -25,7 +26,14 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
   const server = await createWorkerServer(config, { logger: consola.withTag("cosmo-runner") });
   let listener;
   try {
-    listener = await listen(toNodeHandler(server.app), {
+    const handler = toNodeHandler(server.app);
+    listener = await listen(
+      (req, res) => {
+        const problem = requestTargetProblem(req);
+        if (problem) return refuseRequest(res, problem);
+        return handler(req, res);
+      },
+      {
       port: config.port,
       hostname: config.host,
       // isProd: a taken port is an error, not a silent move to another port (get-port-please's
@@ -34,7 +42,8 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
       isProd: config.port !== 0,
       showURL: false, // the CLI prints one plain line a script can read
       autoClose: false, // listhen would exit(0) on SIGTERM without draining; the CLI drains
-    });
+      },
+    );
   } catch (error) {
     await server.dispose();
     throw createError("COSMO_E_LISTEN_FAILED", { host: config.host, port: config.port, reason: errorMessage(error) }, { cause: error });

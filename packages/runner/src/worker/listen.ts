@@ -19,6 +19,7 @@ import { createError } from "@cosmo/core";
 import type { H3 } from "h3";
 import { toNodeHandler } from "h3/node";
 import { forward, loopbackFor, urlHost, wasForwarded } from "./handover";
+import { answerClientError, refuseConnect, refuseRequest, requestTargetProblem } from "./request-target";
 
 /** A listening worker server that can be drained. */
 export interface ListeningServer {
@@ -51,10 +52,15 @@ export async function listenNode(app: H3, options: { port: number; host: string;
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
     res.once("close", () => open.delete(res));
+    const problem = requestTargetProblem(req);
+    if (problem) return refuseRequest(res, problem);
     const serveHere = () => void handler(req, res);
     if (handoverTo !== undefined && !wasForwarded(req)) forward(req, res, handoverTo, serveHere);
     else serveHere();
   });
+
+  server.on("clientError", answerClientError);
+  server.on("connect", refuseConnect);
 
   await new Promise<void>((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException) => {
