@@ -5,10 +5,12 @@
  * failure at any point leaves the current bundle exactly as it was.
  */
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join } from "node:path";
+import { isDeepStrictEqual } from "node:util";
 import Arborist from "@npmcli/arborist";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
 import type { BundledManifest } from "./bundle";
+import { copyBundleTree } from "./bundle-copy";
 import {
   bundleLayout,
   collectGarbage,
@@ -35,6 +37,19 @@ export type SyncOptions = BundleLocation & {
   ignoreScripts?: boolean;
   /** How long to wait for another sync or rollback of the same bundle. */
   lock?: LockOptions;
+  /**
+   * Install exactly this package-lock.json (object or path) instead of starting from the
+   * current bundle's: what a runner following another runner's generation does.
+   */
+  lockfile?: Record<string, unknown> | string;
+  /**
+   * Start the new bundle as a copy of the current one (hardlinks; reflinks or copies when scripts
+   * may run) and reify only the difference into it. Default true; false installs every package
+   * afresh into an empty dir.
+   */
+  incremental?: boolean;
+  /** Make a new bundle even when the current one already holds this manifest (and lockfile). */
+  force?: boolean;
 };
 
 /** What a successful sync did. */
@@ -47,13 +62,18 @@ export interface SyncResult {
   lockfile: string;
   /** The bundle it replaced (now the rollback target), if there was one. */
   previous: string | undefined;
+  /**
+   * False when the current bundle already held this manifest (and lockfile): nothing was
+   * installed, `path` is the current bundle and `previous` its rollback target as before.
+   */
+  changed: boolean;
 }
 
 function layoutOf(location: BundleLocation): BundleLayout {
   return bundleLayout("bundleDir" in location ? location.bundleDir : defaultBundleDir(location.dataDir));
 }
 
-async function readManifest(manifest: SyncOptions["manifest"]): Promise<Record<string, unknown>> {
+async function readJsonInput(manifest: SyncOptions["manifest"] | Record<string, unknown>): Promise<Record<string, unknown>> {
   if (typeof manifest !== "string") return manifest;
   try {
     return JSON.parse(await readFile(manifest, "utf8")) as Record<string, unknown>;
@@ -79,13 +99,67 @@ async function locked<T>(layout: BundleLayout, options: LockOptions | undefined,
   }
 }
 
-/** Installs the manifest into `staging` with Arborist; writes package.json and package-lock.json there. */
-async function install(staging: string, manifest: Record<string, unknown>, options: SyncOptions, from: string | undefined): Promise<void> {
+async function readJson(file: string): Promise<unknown> {
+  try {
+    return JSON.parse(await readFile(file, "utf8")) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+// A packed directory plugin's tarball is named by its content hash (source.ts): same name, same
+// bytes. Any other local tarball may have been rewritten in place under the same name.
+const CONTENT_ADDRESSED = /-[0-9a-f]{12}\.tgz$/;
+
+function mayChangeUnderSameSpec(manifest: Record<string, unknown>): boolean {
+  const deps = (manifest.dependencies ?? {}) as Record<string, string>;
+  return Object.values(deps).some((spec) => {
+    if (typeof spec !== "string" || !spec.startsWith("file:")) return false;
+    const path = spec.slice("file:".length);
+    return /\.(tgz|tar|tar\.gz)$/.test(path) && !CONTENT_ADDRESSED.test(basename(path));
+  });
+}
+
+/**
+ * True when `current` already is what a sync of `manifest` (and `lockfile`) would make: same
+ * package.json, same lock when one is imposed, and no local tarball whose bytes could differ
+ * under the same name.
+ */
+async function holdsAlready(current: string, manifest: Record<string, unknown>, lockfile: Record<string, unknown> | undefined): Promise<boolean> {
+  if (mayChangeUnderSameSpec(manifest)) return false;
+  if (!isDeepStrictEqual(await readJson(join(current, "package.json")), manifest)) return false;
+  if (lockfile !== undefined && !isDeepStrictEqual(await readJson(join(current, "package-lock.json")), lockfile)) return false;
+  return true;
+}
+
+/**
+ * Lays out `staging` for the reify: package.json, the lock to start from (imposed, else the
+ * current bundle's) and, when incremental, the current bundle's node_modules as hardlinks
+ * (bundle-copy.ts says why that is safe, and when it clones instead).
+ */
+async function prepare(
+  staging: string,
+  manifest: Record<string, unknown>,
+  lockfile: Record<string, unknown> | undefined,
+  options: SyncOptions,
+  from: string | undefined,
+): Promise<void> {
   await mkdir(staging, { recursive: true });
   await writeFile(join(staging, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-  // Starting from the current lock keeps every version that still fits: a sync that adds one
-  // plugin does not upgrade the others behind the user's back.
-  if (from !== undefined) await copyFile(join(from, "package-lock.json"), join(staging, "package-lock.json")).catch(() => undefined);
+  if (lockfile !== undefined) {
+    await writeFile(join(staging, "package-lock.json"), `${JSON.stringify(lockfile, null, 2)}\n`);
+  } else if (from !== undefined) {
+    // Starting from the current lock keeps every version that still fits: a sync that adds one
+    // plugin does not upgrade the others behind the user's back.
+    await copyFile(join(from, "package-lock.json"), join(staging, "package-lock.json")).catch(() => undefined);
+  }
+  if (from !== undefined && (options.incremental ?? true)) {
+    await copyBundleTree(from, staging, (options.ignoreScripts ?? true) ? "link" : "clone");
+  }
+}
+
+/** Reifies `staging` with Arborist: installs what its package.json and lock say, writes the lock. */
+async function install(staging: string, manifest: Record<string, unknown>, options: SyncOptions): Promise<void> {
   const ignoreScripts = options.ignoreScripts ?? true;
   const arb = new Arborist({
     ...(options.npmOptions as Arborist.Options),
@@ -97,7 +171,12 @@ async function install(staging: string, manifest: Record<string, unknown>, optio
     packageLockOnly: false,
     // The lock is part of what a sync delivers (bug reports carry it), whatever the config says.
     packageLock: true,
-    workspacesEnabled: false,
+    // The bundle is no workspace root (bundle.ts drops `workspaces`). Enabled with none named is
+    // what npm does by default, and it matters: with workspaces disabled Arborist diffs only what
+    // the root still depends on, so a plugin removed from package.json would stay in an
+    // incrementally synced node_modules.
+    workspacesEnabled: true,
+    workspaces: [],
     // Host packages are `file:` links by design (see bundle.ts); install-links would copy them.
     installLinks: false,
     // The bundle is not a project anyone audits or funds from: skip the network round-trips.
@@ -124,14 +203,20 @@ function lockOf(manifest: Record<string, unknown>): Record<string, unknown> {
  */
 export async function sync(options: SyncOptions): Promise<SyncResult> {
   const layout = layoutOf(options);
-  const manifest = await readManifest(options.manifest);
+  const manifest = await readJsonInput(options.manifest);
+  const lockfile = options.lockfile === undefined ? undefined : await readJsonInput(options.lockfile);
   return locked(layout, options.lock, async () => {
     const current = await readBundleLink(layout.current);
+    if (current !== undefined && options.force !== true && (await holdsAlready(current, manifest, lockfile))) {
+      const previous = await readBundleLink(layout.previous);
+      return { bundleDir: layout.current, path: current, lockfile: join(current, "package-lock.json"), previous, changed: false };
+    }
     const id = newBundleId();
     const staging = join(layout.versions, `${id}.staging`);
     const path = join(layout.versions, id);
     try {
-      await install(staging, manifest, options, current);
+      await prepare(staging, manifest, lockfile, options, current);
+      await install(staging, manifest, options);
       await rename(staging, path);
     } catch (error) {
       await rm(staging, { recursive: true, force: true });
@@ -149,7 +234,7 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     await pointLink(layout.current, path);
     // Anything older than the previous bundle is no longer reachable by a rollback.
     await collectGarbage(layout).catch(() => undefined);
-    return { bundleDir: layout.current, path, lockfile: join(path, "package-lock.json"), previous: current };
+    return { bundleDir: layout.current, path, lockfile: join(path, "package-lock.json"), previous: current, changed: true };
   });
 }
 

@@ -4,7 +4,7 @@
  * environment exactly as a user's would be read (registryEnv: npm_config_registry + a throwaway
  * userconfig and cache).
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
@@ -86,6 +86,13 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     expect(state.status).toBe(200);
     expect(state.body).toMatchObject({ device: "switch", on: false });
     console.info(`apply -> /zigbee/state answering: ${ms} ms (sync ${applied.body.sync_ms} ms, reload ${applied.body.reload.took_ms} ms)`);
+
+    // Applying again with nothing changed makes no bundle and no reload: the same worker answers.
+    const again = await call("POST", "/plugins/apply");
+    expect(again.status).toBe(200);
+    expect(again.body).toMatchObject({ changed: false, bundle: applied.body.bundle, previous: applied.body.previous });
+    expect(again.body.reload).toMatchObject({ pid: applied.body.reload.pid, bundleId: applied.body.bundle, plugins: { active: 1 } });
+    expect(await readdir(join(dataDir, "bundle.versions"))).toEqual([applied.body.bundle]);
 
     const toggled = await freshRequest(`${runner!.url}/zigbee/toggle`, "POST");
     expect(toggled.body).toMatchObject({ on: true, changes: 1 });

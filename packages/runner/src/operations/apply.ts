@@ -28,6 +28,8 @@ export interface SyncSummary {
   lockfile: string;
   /** The bundle it replaced, now the rollback target. */
   previous: string | null;
+  /** False when the current bundle already held this manifest: no new bundle was made. */
+  changed: boolean;
   took_ms: number;
 }
 
@@ -46,6 +48,7 @@ function summary(result: SyncResult, startedAt: number): SyncSummary {
     path: result.path,
     lockfile: result.lockfile,
     previous: result.previous === undefined ? null : basename(result.previous),
+    changed: result.changed,
     took_ms: Math.round(performance.now() - startedAt),
   };
 }

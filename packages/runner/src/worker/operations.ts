@@ -4,6 +4,7 @@
  * (it knows its PluginService). Apply = bundle + sync + `ctx.requestReload()`: it answers once
  * the new worker serves the new bundle, or with the error while this worker still serves.
  */
+import { realpath } from "node:fs/promises";
 import type { PluginService } from "@cosmo/core";
 import { bundleAndSync } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
@@ -12,6 +13,7 @@ import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
 import type { PluginStore } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "./messages";
+import { countPlugins } from "./plugins";
 
 /** What a worker offers the operations. */
 export interface WorkerContext {
@@ -44,12 +46,17 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     apply: async () => {
       const startedAt = performance.now();
       const { bundle, sync } = await bundleAndSync(ops);
-      const reload = await ctx.requestReload({ rollbackOnFailure: true, reason: "apply" });
+      // Nothing changed and this very worker serves the bundle: answer now, no reload.
+      const served = !sync.changed && !ctx.clean && ctx.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === ctx.bundle;
+      const reload: ReloadResult = served
+        ? { bundle: ctx.bundle, bundleId: sync.bundle, pid: process.pid, plugins: countPlugins(ctx.service), took_ms: 0 }
+        : await ctx.requestReload({ rollbackOnFailure: true, reason: "apply" });
       return {
         plugins: bundle.sources,
         bundle: sync.bundle,
         previous: sync.previous,
         lockfile: sync.lockfile,
+        changed: sync.changed,
         sync_ms: sync.took_ms,
         reload,
         took_ms: Math.round(performance.now() - startedAt),
