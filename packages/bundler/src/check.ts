@@ -5,7 +5,7 @@
  * path is the current bundle (read only: it starts from its lockfile and re-resolves only what
  * changed) or, with no bundle yet, a directory that is never written (ideal-tree.ts).
  */
-import { access, realpath } from "node:fs/promises";
+import { access, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage, isCosmoError, type Manifest } from "@cosmo/core";
 import type Arborist from "@npmcli/arborist";
@@ -50,10 +50,24 @@ export interface CheckRequest {
   candidate: string | Source;
 }
 
+/** The candidate as the check resolved it: its real package name and, once a tree was built, the exact version. */
+export interface CheckedPlugin {
+  /** The package name (read from the package when the source does not say it). */
+  name: string;
+  /** The exact version the ideal tree holds, or null when no tree could be built. */
+  version: string | null;
+  /** Where its tarball comes from (registry URL or file), when known. */
+  resolved: string | null;
+  /** Its tarball's integrity (`sha512-...`), when known. */
+  integrity: string | null;
+}
+
 /** The answer of a check: ok, or the conflicts, and the ideal tree when one could be built. */
 export interface CheckResult {
   ok: boolean;
   conflicts: Conflict[];
+  /** The candidate as resolved; absent when even its name could not be known (a refused source). */
+  plugin?: CheckedPlugin;
   /** Arborist's ideal tree (in memory) when resolution succeeded. */
   tree?: Arborist.Node;
 }
@@ -79,6 +93,20 @@ async function bundleWithLockfile(dir: string | undefined): Promise<string | und
     return real;
   } catch {
     return undefined;
+  }
+}
+
+function checkedPlugin(name: string, node: TreeNode | undefined): CheckedPlugin {
+  return { name, version: node?.version ?? null, resolved: node?.resolved ?? null, integrity: node?.integrity ?? null };
+}
+
+/** The version a bundle's lockfile holds for a top-level package, or null. */
+async function lockedVersion(bundle: string, name: string): Promise<string | null> {
+  try {
+    const lock = JSON.parse(await readFile(join(bundle, "package-lock.json"), "utf8")) as { packages?: Record<string, { version?: string }> };
+    return lock.packages?.[`node_modules/${name}`]?.version ?? null;
+  } catch {
+    return null;
   }
 }
 
@@ -130,16 +158,28 @@ export function createChecker(options: CheckerOptions): Checker {
     } catch (error) {
       if (isCosmoError(error) && error.code === "COSMO_E_SOURCE_FORBIDDEN") {
         const raw = typeof candidate === "string" ? candidate : candidate.raw;
-        return { ok: false, conflicts: [forbiddenSourceConflict(raw, String(error.details.type), String(error.details.option), error.message)] };
+        const type = error.details.type === "git" ? "git" : "remote";
+        return { ok: false, conflicts: [forbiddenSourceConflict(raw, type, String(error.details.option))] };
       }
       throw error;
     }
     const [host, plugins] = await Promise.all([readHost(options.host), Promise.all(installed.map(resolveOne))]);
+    const bundleDir = options.bundleDir ?? (options.dataDir === undefined ? undefined : defaultBundleDir(options.dataDir));
+    const bundle = await bundleWithLockfile(bundleDir);
+    // The same package from another source is another version of an installed plugin: say so
+    // (and point to upgrade) rather than let the manifest refuse two entries for one name.
+    const same = plugins.find((p) => p.name === candidateSource.name);
+    if (same !== undefined) {
+      const installedVersion = bundle === undefined ? null : await lockedVersion(bundle, same.name);
+      return {
+        ok: false,
+        conflicts: [{ kind: "already-installed", plugin: same.name, wanted: candidateSource.raw, installedSource: same.raw, installedVersion }],
+        plugin: checkedPlugin(same.name, undefined),
+      };
+    }
     plugins.push(candidateSource);
     const desired = bundleManifest(host, plugins);
-
-    const bundleDir = options.bundleDir ?? (options.dataDir === undefined ? undefined : defaultBundleDir(options.dataDir));
-    const path = (await bundleWithLockfile(bundleDir)) ?? scratchRoot;
+    const path = bundle ?? scratchRoot;
 
     const pluginNames = new Set(plugins.map((p) => p.name));
     const arborOptions = {
@@ -166,7 +206,7 @@ export function createChecker(options: CheckerOptions): Checker {
       // Say "not a plugin" too when that is also true: the more useful half of the answer.
       const manifest = await manifestOf(candidateSource, undefined).catch(() => undefined);
       if (manifest !== undefined && "problem" in manifest) conflicts.push(notAPluginConflict(candidateSource.name, manifest.problem));
-      return { ok: false, conflicts };
+      return { ok: false, conflicts, plugin: checkedPlugin(candidateSource.name, undefined) };
     }
 
     const results = await Promise.all(plugins.map((p) => manifestOf(p, tree.children.get(p.name))));
@@ -184,9 +224,12 @@ export function createChecker(options: CheckerOptions): Checker {
       conflicts.push(...collisionConflicts(candidateSource.name, mine.manifest, others));
     }
     conflicts.push(...engineConflicts(tree, pluginNames, options.nodeVersion ?? process.version));
-    const shared = [...(options.sharedSingletons ?? []), ...host.shared];
-    conflicts.push(...singletonConflicts(tree, shared, pluginNames));
-    return { ok: conflicts.length === 0, conflicts, tree: tree as unknown as Arborist.Node };
+    // @cosmo/core is always one copy: a plugin with its own would get a PluginService and
+    // manifest rules the host does not run.
+    const shared = ["@cosmo/core", ...(options.sharedSingletons ?? []), ...host.shared];
+    conflicts.push(...singletonConflicts(tree, shared, pluginNames, candidateSource.name));
+    const plugin = checkedPlugin(candidateSource.name, tree.children.get(candidateSource.name));
+    return { ok: conflicts.length === 0, conflicts, plugin, tree: tree as unknown as Arborist.Node };
   }
 
   function clearCache(): void {

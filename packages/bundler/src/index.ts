@@ -28,6 +28,22 @@ export type { HostInfo, HostPackage } from "./host";
 
 // Conflict check
 export { check, createChecker } from "./check";
-export type { CheckRequest, CheckResult, Checker, CheckerOptions } from "./check";
-export { renderConflicts } from "./conflicts";
-export type { Conflict, ConflictKind } from "./conflicts";
+export type { CheckedPlugin, CheckRequest, CheckResult, Checker, CheckerOptions } from "./check";
+export { conflictMessage, renderConflicts } from "./conflicts";
+export type {
+  AlreadyInstalledConflict,
+  Conflict,
+  ConflictKind,
+  DuplicateSingletonConflict,
+  EngineConflict,
+  ForbiddenSourceConflict,
+  Holder,
+  HostRangeConflict,
+  NameCollisionConflict,
+  NoMatchingVersionConflict,
+  NotAPluginConflict,
+  NotAPluginProblem,
+  NotFoundConflict,
+  PeerConflict,
+  PrefixCollisionConflict,
+} from "./conflicts";

@@ -4,11 +4,20 @@
  * prefix and name collisions between plugins, and "is this a plugin at all" (cosmo.json read out
  * of the tarball in memory).
  */
-import { hostRangeSatisfied, isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest } from "@cosmo/core";
+import { hostRangeSatisfied, isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest, type ManifestIssue } from "@cosmo/core";
 import Arborist from "@npmcli/arborist";
 import pacote from "pacote";
 import semver from "semver";
-import type { Conflict } from "./conflicts";
+import type {
+  DuplicateSingletonConflict,
+  EngineConflict,
+  ForbiddenSourceConflict,
+  HostRangeConflict,
+  NameCollisionConflict,
+  NotAPluginConflict,
+  NotAPluginProblem,
+  PrefixCollisionConflict,
+} from "./conflicts";
 import type { NpmOptions } from "./npm-options";
 import { readTarballFile } from "./tarball";
 
@@ -30,7 +39,7 @@ export interface TreeNode {
 }
 
 /** A plugin's cosmo.json, or why it has none. */
-export type PluginManifestResult = { manifest: Manifest } | { problem: string };
+export type PluginManifestResult = { manifest: Manifest } | { problem: NotAPluginProblem };
 
 /**
  * Reads and validates a package's cosmo.json from its tarball, in memory: nothing is unpacked.
@@ -38,12 +47,22 @@ export type PluginManifestResult = { manifest: Manifest } | { problem: string };
  */
 export async function readPluginManifest(spec: string, name: string, npmOptions: NpmOptions = {}): Promise<PluginManifestResult> {
   const tgz = await pacote.tarball(spec, { ...npmOptions, Arborist, ignoreScripts: true });
+  return manifestFromTarball(tgz, name);
+}
+
+/** The cosmo.json of a package tarball held in memory, or why it has none. */
+export function manifestFromTarball(tgz: Buffer, name: string): PluginManifestResult {
   const text = readTarballFile(tgz, "cosmo.json");
-  if (text === undefined) return { problem: "it has no cosmo.json at the package root" };
+  if (text === undefined) return { problem: { problem: "no-manifest" } };
   try {
     return { manifest: parseManifest(text.toString("utf8"), name) };
   } catch (error) {
-    if (isCosmoError(error)) return { problem: error.message };
+    if (isCosmoError(error) && error.code === "COSMO_E_MANIFEST_INVALID") {
+      return { problem: { problem: "manifest-invalid", issues: (error.details.issues ?? []) as ManifestIssue[] } };
+    }
+    if (isCosmoError(error) && error.code === "COSMO_E_MANIFEST_JSON") {
+      return { problem: { problem: "manifest-json", reason: String(error.details.reason) } };
+    }
     throw error;
   }
 }
@@ -63,67 +82,61 @@ export function pluginOfNode(node: TreeNode, plugins: ReadonlySet<string>): stri
 }
 
 /** Packages in the tree whose `engines.node` excludes the Node running the host. */
-export function engineConflicts(tree: TreeNode, plugins: ReadonlySet<string>, nodeVersion: string): Conflict[] {
-  const out: Conflict[] = [];
+export function engineConflicts(tree: TreeNode, plugins: ReadonlySet<string>, nodeVersion: string): EngineConflict[] {
+  const out: EngineConflict[] = [];
   for (const node of (tree.inventory ?? new Map()).values()) {
     if (node.isLink || node === tree) continue;
     const range = node.package.engines?.node;
     if (typeof range !== "string" || semver.satisfies(nodeVersion, range, { includePrerelease: true })) continue;
-    const plugin = pluginOfNode(node, plugins) ?? node.name;
-    const self = plugin === node.name;
     out.push({
       kind: "engine",
-      plugin,
+      plugin: pluginOfNode(node, plugins) ?? node.name,
       package: node.name,
-      wanted: `node ${range}`,
-      found: `node ${nodeVersion}`,
-      requiredBy: "host",
-      message: `${self ? plugin : `${node.name}@${node.version} (used by ${plugin})`} supports Node ${range}, but the host runs Node ${nodeVersion}.`,
-      hint: `Install a release of ${plugin} that supports Node ${nodeVersion}, or run the host on a Node matching ${range}.`,
+      version: node.version ?? null,
+      wanted: range,
+      found: nodeVersion,
     });
   }
   return out;
 }
 
 /** A plugin whose cosmo.json `cosmo` range excludes the host's @cosmo/core. */
-export function hostRangeConflict(plugin: string, manifest: Manifest, coreVersion: string | undefined): Conflict[] {
+export function hostRangeConflict(plugin: string, manifest: Manifest, coreVersion: string | undefined): HostRangeConflict[] {
   if (manifest.cosmo === undefined || coreVersion === undefined || hostRangeSatisfied(manifest, coreVersion)) return [];
-  return [
-    {
-      kind: "host-range",
-      plugin,
-      package: "@cosmo/core",
-      wanted: manifest.cosmo,
-      found: coreVersion,
-      requiredBy: "host",
-      message: `${plugin} supports @cosmo/core ${manifest.cosmo}, but this host runs @cosmo/core ${coreVersion}.`,
-      hint: `Install a release of ${plugin} made for @cosmo/core ${coreVersion}, or upgrade the host's @cosmo/core.`,
-    },
-  ];
+  return [{ kind: "host-range", plugin, wanted: manifest.cosmo, found: coreVersion }];
 }
 
-/** Shared packages (one copy only, like Module Federation's `singleton`) with a second copy in the tree. */
-export function singletonConflicts(tree: TreeNode, shared: Iterable<string>, plugins: ReadonlySet<string>): Conflict[] {
-  const out: Conflict[] = [];
+/**
+ * Shared packages (one copy only, like Module Federation's `singleton`) with a second copy in the
+ * tree. The host's copy is the target of the root's link; it may be missing from the inventory
+ * (a tree loaded from a bundle's lockfile keeps link targets outside the root out of it), so
+ * every real copy other than that target counts as a second one.
+ */
+export function singletonConflicts(
+  tree: TreeNode,
+  shared: Iterable<string>,
+  plugins: ReadonlySet<string>,
+  fallbackPlugin: string,
+): DuplicateSingletonConflict[] {
+  const out: DuplicateSingletonConflict[] = [];
   const nodes = [...(tree.inventory ?? new Map()).values()];
   for (const name of new Set(shared)) {
-    // A link and its target are one copy: count real directories.
+    const top = tree.children.get(name);
+    const hostCopy = top?.isLink ? top.target : top;
     const copies = new Map<string, TreeNode>();
-    for (const node of nodes) if (node.name === name && !node.isLink && node !== tree) copies.set(node.path, node);
-    if (copies.size < 2) continue;
-    const top = tree.children.get(name)?.target;
-    for (const copy of copies.values()) {
-      if (copy === top) continue;
-      const plugin = pluginOfNode(copy, plugins) ?? "a dependency";
+    for (const node of nodes) {
+      if (node.name !== name || node.isLink || node === tree || node === hostCopy || node.path === hostCopy?.path) continue;
+      copies.set(node.path, node);
+    }
+    // With no copy at the top, the first one is the shared copy; only a second is a duplicate.
+    const extra = top === undefined ? [...copies.values()].slice(1) : [...copies.values()];
+    for (const copy of extra) {
       out.push({
         kind: "duplicate-singleton",
-        plugin,
+        plugin: pluginOfNode(copy, plugins) ?? fallbackPlugin,
         package: name,
-        wanted: copy.version ?? "?",
-        found: top?.version ?? "?",
-        requiredBy: "host",
-        message: `The host shares one copy of ${name} (${top?.version ?? "?"}) with every plugin, but ${plugin} would get its own ${name}@${copy.version}.`,
-        hint: `Install a release of ${plugin} whose ${name} range accepts ${top?.version ?? "the host's version"} (ideally as a peer dependency).`,
+        version: copy.version ?? null,
+        hostVersion: hostCopy?.version ?? null,
       });
     }
   }
@@ -131,65 +144,31 @@ export function singletonConflicts(tree: TreeNode, shared: Iterable<string>, plu
 }
 
 /** Webhook prefix and plugin name collisions between the candidate and the plugins already installed. */
-export function collisionConflicts(candidate: string, manifest: Manifest, others: ReadonlyMap<string, Manifest>): Conflict[] {
-  const out: Conflict[] = [];
+export function collisionConflicts(
+  candidate: string,
+  manifest: Manifest,
+  others: ReadonlyMap<string, Manifest>,
+): Array<PrefixCollisionConflict | NameCollisionConflict> {
+  const out: Array<PrefixCollisionConflict | NameCollisionConflict> = [];
   for (const [other, theirs] of others) {
     if (other === candidate) continue;
     // Only prefixes that serve routes can clash: the same rule the runtime applies.
     const mine = servedPrefix(manifest);
     const their = servedPrefix(theirs);
     if (mine !== undefined && their !== undefined && prefixesOverlap(mine, their)) {
-      out.push({
-        kind: "prefix-collision",
-        plugin: candidate,
-        package: "webhook_prefix",
-        wanted: mine,
-        found: their,
-        requiredBy: other,
-        message: `${candidate} wants webhook_prefix ${mine}, which overlaps ${other}'s ${their}.`,
-        hint: `Two plugins cannot serve the same paths: uninstall ${other}, or use a release of ${candidate} with another prefix.`,
-      });
+      out.push({ kind: "prefix-collision", plugin: candidate, prefix: mine, other, otherPrefix: their });
     }
-    if (manifest.name === theirs.name) {
-      out.push({
-        kind: "name-collision",
-        plugin: candidate,
-        package: "name",
-        wanted: manifest.name,
-        found: theirs.name,
-        requiredBy: other,
-        message: `${candidate}'s cosmo.json names the plugin "${manifest.name}", the name ${other} already uses.`,
-        hint: `Plugin names are unique within a host: uninstall ${other}, or ask the author of ${candidate} to rename it.`,
-      });
-    }
+    if (manifest.name === theirs.name) out.push({ kind: "name-collision", plugin: candidate, name: manifest.name, other });
   }
   return out;
 }
 
 /** A source that is not a Cosmo plugin: no cosmo.json, or one that does not validate. */
-export function notAPluginConflict(plugin: string, problem: string): Conflict {
-  return {
-    kind: "not-a-plugin",
-    plugin,
-    package: plugin,
-    wanted: "a valid cosmo.json",
-    found: problem,
-    requiredBy: plugin,
-    message: `${plugin} is not a Cosmo plugin: ${problem}`,
-    hint: `Check the source names the plugin package (not a library), or add a valid cosmo.json to it (schema: @cosmo/core/cosmo.schema.json).`,
-  };
+export function notAPluginConflict(plugin: string, problem: NotAPluginProblem): NotAPluginConflict {
+  return { kind: "not-a-plugin", plugin, ...problem };
 }
 
 /** A source of a kind (git, remote URL) the host has not opted in to. */
-export function forbiddenSourceConflict(source: string, type: string, option: string, message: string): Conflict {
-  return {
-    kind: "forbidden-source",
-    plugin: source,
-    package: source,
-    wanted: type,
-    found: "not allowed",
-    requiredBy: "host",
-    message,
-    hint: `Publish the plugin to a registry and install it by name, or have the host opt in (${option}).`,
-  };
+export function forbiddenSourceConflict(source: string, type: "git" | "remote", optIn: string): ForbiddenSourceConflict {
+  return { kind: "forbidden-source", plugin: source, package: source, sourceType: type, optIn };
 }

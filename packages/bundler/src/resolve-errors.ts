@@ -4,7 +4,7 @@
  * resolve (network, auth) and is thrown as `COSMO_E_RESOLVE_FAILED`.
  */
 import { createError, errorMessage } from "@cosmo/core";
-import type { Conflict } from "./conflicts";
+import type { Conflict, Holder, PeerConflict } from "./conflicts";
 
 // The explanation objects Arborist puts on ERESOLVE (lib/place-dep.js, node.explain()): plain
 // data, each node listing the edges into it, each edge naming the node it comes from.
@@ -58,9 +58,10 @@ function pluginOf(node: ExplainedNode | undefined, ctx: ResolveContext): string 
 }
 
 /** Who holds a placed node: the host (one of its own deps), a plugin, or the tree at large. */
-function holderOf(node: ExplainedNode | undefined, ctx: ResolveContext): string {
-  if (node?.name !== undefined && ctx.hostDeps.has(node.name)) return "host";
-  return pluginOf(node, ctx) ?? "another dependency";
+function holderOf(node: ExplainedNode | undefined, ctx: ResolveContext): Holder {
+  if (node?.name !== undefined && ctx.hostDeps.has(node.name)) return { type: "host" };
+  const plugin = pluginOf(node, ctx);
+  return plugin === undefined ? { type: "dependency" } : { type: "plugin", name: plugin };
 }
 
 /** The plugin behind an E404/ETARGET's `requiredBy` location (`.`, `node_modules/<plugin>/...`). */
@@ -72,45 +73,33 @@ function pluginAt(location: string | undefined, missing: string, ctx: ResolveCon
   return match?.[1] !== undefined && ctx.plugins.has(match[1]) ? match[1] : ctx.candidate;
 }
 
-function peerConflict(e: ResolveError, ctx: ResolveContext): Conflict {
+function peerConflict(e: ResolveError, ctx: ResolveContext): PeerConflict {
   // Two plugins' peers: `current` is what one plugin's peer placed, `peer` what the other needs.
   if (e.peerConflict?.peer !== undefined) {
     const { current, peer } = e.peerConflict;
     const wantedEdge = peer.dependents?.find((d) => d.type?.startsWith("peer")) ?? peer.dependents?.[0];
     const heldEdge = current?.dependents?.find((d) => d.type?.startsWith("peer")) ?? current?.dependents?.[0];
-    const plugin = pluginOf(peer, ctx) ?? ctx.candidate;
-    const other = holderOf(current, ctx);
-    const pkg = peer.name ?? current?.name ?? "?";
     return {
       kind: "peer",
-      plugin,
-      package: pkg,
+      plugin: pluginOf(peer, ctx) ?? ctx.candidate,
+      package: peer.name ?? current?.name ?? "?",
       wanted: wantedEdge?.spec ?? peer.version ?? "?",
-      found: current?.version ?? "?",
-      requiredBy: other,
-      message: `${plugin} needs ${pkg}@${wantedEdge?.spec ?? peer.version} as a peer, but ${other} needs ${pkg}@${heldEdge?.spec ?? current?.version}; a peer has one copy, so both cannot be satisfied.`,
-      hint: `Install only one of ${plugin} and ${other}, or find releases of both that accept the same ${pkg} major.`,
+      found: current?.version ?? null,
+      heldBy: holderOf(current, ctx),
+      heldRange: heldEdge?.spec ?? null,
     };
   }
   // A plugin against what is already placed (the host's own copy, linked, or another plugin's).
   const current = e.current ?? undefined;
-  const plugin = pluginOf(e.edge?.from, ctx) ?? ctx.candidate;
-  const pkg = e.edge?.name ?? current?.name ?? "?";
-  const wanted = e.edge?.spec ?? "?";
-  const found = current?.version ?? "nothing";
-  const holder = holderOf(current, ctx);
-  const isHost = holder === "host";
   return {
     kind: "peer",
-    plugin,
-    package: pkg,
-    wanted,
-    found,
-    requiredBy: holder,
-    message: `${plugin} needs ${pkg}@${wanted} as a peer, but ${isHost ? "the host runs" : `${holder} brings`} ${pkg}@${found}${e.currentEdge?.spec ? ` (${e.currentEdge.spec})` : ""}.`,
-    hint: isHost
-      ? `Install a release of ${plugin} that accepts ${pkg}@${found}, or move the host to a ${pkg} matching ${wanted}.`
-      : `Install a release of ${plugin} that accepts ${pkg}@${found}, or uninstall ${holder}.`,
+    plugin: pluginOf(e.edge?.from, ctx) ?? ctx.candidate,
+    package: e.edge?.name ?? current?.name ?? "?",
+    wanted: e.edge?.spec ?? "?",
+    found: current?.version ?? null,
+    heldBy: holderOf(current, ctx),
+    // The host's side is a `file:` link to its installed copy: a path, not a range anyone chose.
+    heldRange: e.currentEdge?.spec === undefined || e.currentEdge.spec.startsWith("file:") ? null : e.currentEdge.spec,
   };
 }
 
@@ -125,55 +114,21 @@ export function conflictFromResolveError(error: unknown, ctx: ResolveContext): C
       return peerConflict(e, ctx);
     case "E404": {
       const missing = (e.pkgid ?? "?").replace(/(.)@.*$/, "$1");
-      const plugin = pluginAt(e.requiredBy, missing, ctx);
-      const self = missing === plugin;
-      return {
-        kind: "not-found",
-        plugin,
-        package: missing,
-        wanted: "any version",
-        found: "nothing",
-        requiredBy: "registry",
-        message: self
-          ? `${missing} is not in the registry.`
-          : `${plugin} depends on ${missing}, which is not in the registry.`,
-        hint: self
-          ? `Check the name for typos and that your npm config points at the registry that has it (npm view ${missing}).`
-          : `Ask the author of ${plugin} to fix the dependency, or check your npm config reaches the registry that has ${missing}.`,
-      };
+      return { kind: "not-found", plugin: pluginAt(e.requiredBy, missing, ctx), package: missing };
     }
     case "ETARGET": {
       const pkg = e.name ?? "?";
-      const plugin = pluginAt(e.requiredBy, pkg, ctx);
-      const versions = e.versions ?? [];
-      const shown = versions.length > 8 ? `${versions.slice(-8).join(", ")}, ...` : versions.join(", ");
-      return {
-        kind: "no-matching-version",
-        plugin,
-        package: pkg,
-        wanted: e.wanted ?? "?",
-        found: versions.length === 0 ? "no versions" : shown,
-        requiredBy: "registry",
-        message: `No version of ${pkg} matches ${e.wanted}${plugin === pkg ? "" : ` (wanted by ${plugin})`}.`,
-        hint:
-          plugin === pkg
-            ? `Pick a version that exists: ${shown || "none published"}.`
-            : `${pkg} has ${shown || "no versions"}; ask the author of ${plugin} to fix the range, or publish a matching ${pkg}.`,
-      };
+      return { kind: "no-matching-version", plugin: pluginAt(e.requiredBy, pkg, ctx), package: pkg, wanted: e.wanted ?? "?", versions: e.versions ?? [] };
     }
     case "EALLOWGIT":
     case "EALLOWREMOTE": {
-      const type = e.code === "EALLOWGIT" ? "git" : "remote URL";
-      const pkg = e.package ?? "?";
+      const git = e.code === "EALLOWGIT";
       return {
         kind: "forbidden-source",
         plugin: ctx.candidate,
-        package: pkg,
-        wanted: type,
-        found: "not allowed",
-        requiredBy: "host",
-        message: `Resolving ${ctx.candidate} needs ${pkg}, a ${type} dependency, which this host does not allow.`,
-        hint: `Use a release of ${ctx.candidate} whose dependencies come from a registry, or have the host opt in (${e.code === "EALLOWGIT" ? ctx.optIn.git : ctx.optIn.remote}).`,
+        package: e.package ?? "?",
+        sourceType: git ? "git" : "remote",
+        optIn: git ? ctx.optIn.git : ctx.optIn.remote,
       };
     }
     default:

@@ -97,24 +97,23 @@ describe("check: the in-memory conflict check", () => {
       package: "shared-lib",
       wanted: "^2.0.0",
       found: "1.0.0",
-      requiredBy: "plugin-peer-shared-1",
+      heldBy: { type: "plugin", name: "plugin-peer-shared-1" },
+      heldRange: "^1.0.0",
     });
-    expect(conflicts[0]?.message).toContain("plugin-peer-shared-1 needs shared-lib@^1.0.0");
   });
 
   it("finds a peer conflict between a plugin and the host's own shared-lib", async () => {
     const { conflicts } = await run(host, [], "plugin-peer-shared-2");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-shared-2", package: "shared-lib", wanted: "^2.0.0", found: "1.0.0", requiredBy: "host" }),
+      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-shared-2", package: "shared-lib", wanted: "^2.0.0", found: "1.0.0", heldBy: { type: "host" } }),
     ]);
   });
 
   it("rejects a plugin peering @cosmo/core ^2 on the 0.x host (the linked workspace copy)", async () => {
     const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-peer-core-2");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", wanted: "^2.0.0", requiredBy: "host" }),
+      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", wanted: "^2.0.0", found: expect.stringMatching(/^0\./), heldBy: { type: "host" } }),
     ]);
-    expect(conflicts[0]?.found).toMatch(/^0\./);
   });
 
   it("reports a dependency that is in no registry as not-found, charged to the plugin", async () => {
@@ -129,7 +128,7 @@ describe("check: the in-memory conflict check", () => {
   it("reports a range no version matches as no-matching-version, listing what exists", async () => {
     const { conflicts } = await run(host, [], "plugin-bad-version");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "no-matching-version", plugin: "plugin-bad-version", package: "shared-lib", wanted: "^9.0.0", found: "1.0.0, 2.0.0" }),
+      expect.objectContaining({ kind: "no-matching-version", plugin: "plugin-bad-version", package: "shared-lib", wanted: "^9.0.0", versions: ["1.0.0", "2.0.0"] }),
     ]);
     const self = await run(host, [], "plugin-ok@^5");
     expect(self.conflicts).toEqual([expect.objectContaining({ kind: "no-matching-version", plugin: "plugin-ok", package: "plugin-ok", wanted: "^5" })]);
@@ -138,14 +137,14 @@ describe("check: the in-memory conflict check", () => {
   it("rejects a plugin whose engines.node excludes the running Node", async () => {
     const { conflicts } = await run(host, [], "plugin-old-node");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "engine", plugin: "plugin-old-node", wanted: "node <10", found: `node ${process.version}` }),
+      { kind: "engine", plugin: "plugin-old-node", package: "plugin-old-node", version: "1.0.0", wanted: "<10", found: process.version },
     ]);
   });
 
   it("rejects a plugin whose cosmo range excludes the host's @cosmo/core", async () => {
     const { conflicts } = await run(host, [], "plugin-future-host");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "host-range", plugin: "plugin-future-host", package: "@cosmo/core", wanted: ">=99", requiredBy: "host" }),
+      { kind: "host-range", plugin: "plugin-future-host", wanted: ">=99", found: expect.stringMatching(/^0\./) },
     ]);
   });
 
@@ -153,7 +152,7 @@ describe("check: the in-memory conflict check", () => {
     expect((await run(host, [], "plugin-own-shared-lib")).ok).toBe(true);
     const { conflicts } = await run(host, [], "plugin-own-shared-lib", { sharedSingletons: ["shared-lib"] });
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "duplicate-singleton", plugin: "plugin-own-shared-lib", package: "shared-lib", wanted: "2.0.0", found: "1.0.0", requiredBy: "host" }),
+      { kind: "duplicate-singleton", plugin: "plugin-own-shared-lib", package: "shared-lib", version: "2.0.0", hostVersion: "1.0.0" },
     ]);
     const sharing = await createTestHost({ registry, shared: ["shared-lib"], name: "sharing-host" });
     try {
@@ -167,37 +166,42 @@ describe("check: the in-memory conflict check", () => {
   it("rejects a plugin claiming a webhook prefix another plugin uses", async () => {
     const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-same-prefix");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "prefix-collision", plugin: "plugin-same-prefix", wanted: "/ok", found: "/ok", requiredBy: "plugin-ok" }),
+      { kind: "prefix-collision", plugin: "plugin-same-prefix", prefix: "/ok", otherPrefix: "/ok", other: "plugin-ok" },
     ]);
   });
 
   it("rejects a plugin whose cosmo.json name another plugin already uses", async () => {
     const { conflicts } = await run(host, ["plugin-ok@^1"], "plugin-same-name");
     expect(conflicts).toEqual([
-      expect.objectContaining({ kind: "name-collision", plugin: "plugin-same-name", wanted: "plugin-ok", requiredBy: "plugin-ok" }),
+      { kind: "name-collision", plugin: "plugin-same-name", name: "plugin-ok", other: "plugin-ok" },
     ]);
   });
 
   it("rejects a package without cosmo.json, and one whose cosmo.json is invalid, naming the fields", async () => {
     const none = await run(host, [], "not-a-plugin");
-    expect(none.conflicts).toEqual([expect.objectContaining({ kind: "not-a-plugin", plugin: "not-a-plugin" })]);
-    expect(none.conflicts[0]?.found).toMatch(/no cosmo.json/);
+    expect(none.conflicts).toEqual([{ kind: "not-a-plugin", plugin: "not-a-plugin", problem: "no-manifest" }]);
     const invalid = await run(host, [], "plugin-invalid-manifest");
-    expect(invalid.conflicts).toEqual([expect.objectContaining({ kind: "not-a-plugin", plugin: "plugin-invalid-manifest" })]);
-    expect(invalid.conflicts[0]?.found).toMatch(/plugin_class/);
-    expect(invalid.conflicts[0]?.found).toMatch(/version/);
+    expect(invalid.conflicts).toEqual([
+      {
+        kind: "not-a-plugin",
+        plugin: "plugin-invalid-manifest",
+        problem: "manifest-invalid",
+        issues: expect.arrayContaining([expect.objectContaining({ field: "plugin_class" }), expect.objectContaining({ field: "version" })]),
+      },
+    ]);
   });
 
   it("answers forbidden-source for a git plugin the host has not opted in to, without fetching", async () => {
     const { ok, conflicts } = await run(host, [], "github:acme/cosmo-plugin");
     expect(ok).toBe(false);
-    expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "github:acme/cosmo-plugin", wanted: "git" })]);
+    expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "github:acme/cosmo-plugin", sourceType: "git" })]);
   });
 
   it("answers forbidden-source for a registry plugin with a git dependency, refused by Arborist before any fetch", async () => {
     const { conflicts } = await run(host, [], "plugin-git-dep");
-    expect(conflicts).toEqual([expect.objectContaining({ kind: "forbidden-source", plugin: "plugin-git-dep", wanted: "git" })]);
-    expect(conflicts[0]?.package).toContain("github:cosmo-fixtures/git-only-lib");
+    expect(conflicts).toEqual([
+      expect.objectContaining({ kind: "forbidden-source", plugin: "plugin-git-dep", sourceType: "git", package: expect.stringContaining("github:cosmo-fixtures/git-only-lib") }),
+    ]);
   });
 
   it("checks a local directory plugin as a real (packed) node, peers included", async () => {
@@ -208,7 +212,7 @@ describe("check: the in-memory conflict check", () => {
     try {
       const { conflicts } = await run(host, [], dir);
       // As a Link its peer would go unchecked; packed, the host's shared-lib 1 is caught.
-      expect(conflicts).toEqual([expect.objectContaining({ kind: "peer", plugin: "local-plugin", package: "shared-lib", requiredBy: "host" })]);
+      expect(conflicts).toEqual([{ kind: "peer", plugin: "local-plugin", package: "shared-lib", wanted: "^2.0.0", found: "1.0.0", heldBy: { type: "host" }, heldRange: null }]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -306,6 +310,42 @@ describe("createChecker: resolver state kept across checks", () => {
   it("still finds conflicts with the plugins already in the bundle", async () => {
     const checker = createChecker({ host: host.dir, bundleDir, npmOptions: host.npmOptions });
     const { conflicts } = await checker.check({ installed: ["plugin-ok@^1", "plugin-peer-shared-1"], candidate: "plugin-same-prefix" });
-    expect(conflicts).toEqual([expect.objectContaining({ kind: "prefix-collision", requiredBy: "plugin-ok" })]);
+    expect(conflicts).toEqual([expect.objectContaining({ kind: "prefix-collision", other: "plugin-ok" })]);
+  });
+
+  it("still finds a second copy of a shared package once a bundle exists (it was blind to it)", async () => {
+    const sharing = await createTestHost({ registry, shared: ["shared-lib"], name: "sharing-bundled-host" });
+    const dataDir = join(sharing.dir, "..", "data");
+    try {
+      const installed = ["plugin-ok@^1"];
+      await sync({ dataDir, manifest: await createBundledManifest({ hostDir: sharing.dir, sources: installed }), npmOptions: sharing.npmOptions });
+      const checker = createChecker({ host: sharing.dir, dataDir, npmOptions: sharing.npmOptions });
+      const own = await checker.check({ installed, candidate: "plugin-own-shared-lib" });
+      expect(own.conflicts).toEqual([
+        { kind: "duplicate-singleton", plugin: "plugin-own-shared-lib", package: "shared-lib", version: "2.0.0", hostVersion: "1.0.0" },
+      ]);
+      // @cosmo/core is one copy whatever the host declares: a plugin bringing its own (here ^9,
+      // through an npm alias) is refused, with a bundle and without.
+      const core = await checker.check({ installed, candidate: "plugin-own-core" });
+      expect(core.conflicts).toEqual([
+        { kind: "duplicate-singleton", plugin: "plugin-own-core", package: "@cosmo/core", version: "9.0.0", hostVersion: expect.stringMatching(/^0\./) },
+      ]);
+      const fresh = await check({ host: sharing.dir, installed: [], candidate: "plugin-own-core", npmOptions: sharing.npmOptions });
+      expect(fresh.conflicts.map((c) => c.kind)).toEqual(["duplicate-singleton"]);
+    } finally {
+      await sharing.cleanup();
+    }
+  });
+
+  it("says a package installed from another source is already installed, at which version, and points to upgrade", async () => {
+    const dataDir = join(host.dir, "..", "data-upgrade");
+    const installed = ["plugin-ok@^1"];
+    await sync({ dataDir, manifest: await createBundledManifest({ hostDir: host.dir, sources: installed }), npmOptions: host.npmOptions });
+    const checker = createChecker({ host: host.dir, dataDir, npmOptions: host.npmOptions });
+    const { ok, conflicts } = await checker.check({ installed, candidate: "plugin-ok@1.0.0" });
+    expect(ok).toBe(false);
+    expect(conflicts).toEqual([
+      { kind: "already-installed", plugin: "plugin-ok", wanted: "plugin-ok@1.0.0", installedSource: "plugin-ok@^1", installedVersion: "1.0.0" },
+    ]);
   });
 });

@@ -110,12 +110,12 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     expect(refused.body.error).toMatchObject({ code: "COSMO_E_CONFLICT" });
     expect(refused.body.error.message).toContain(CONFLICTING);
     expect(refused.body.error.details.conflicts).toEqual([
-      expect.objectContaining({ kind: "peer", plugin: CONFLICTING, package: "@cosmo/core", wanted: "^2.0.0", found: "0.1.0", requiredBy: "host" }),
+      expect.objectContaining({ kind: "peer", plugin: CONFLICTING, package: "@cosmo/core", wanted: "^2.0.0", found: "0.1.0", heldBy: { type: "host" } }),
     ]);
     expect(await trackingBytes(dataDir)).toEqual(tracked);
 
     const record = await call("GET", `/plugins/${ids.conflicting}`);
-    expect(record.body).toMatchObject({ install_status: "failed" });
+    expect(record.body).toMatchObject({ install_status: "failed", name: CONFLICTING, conflicts: refused.body.error.details.conflicts });
     expect(record.body.error_message).toMatch(/plugin-peer-core-2 wants @cosmo\/core \^2\.0\.0[\s\S]*found @cosmo\/core 0\.1\.0, held by host/);
   });
 

@@ -1,7 +1,8 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isCosmoError } from "@cosmo/core";
+import pacote from "pacote";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import type {} from "../../bundler/test/setup/registry";
 import { absoluteSource } from "../src/operations/add";
@@ -36,7 +37,7 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
 
   it("installs a compatible plugin: tracked and installed; installing it again changes nothing", async () => {
     const record = await ctx.store.create({ name: "plugin-ok", source: "plugin-ok" });
-    expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed", error_message: null });
+    expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed", error_message: null, conflicts: null });
     expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
     expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed" });
     expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
@@ -49,10 +50,11 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
     const error = await rejection(installPlugin(ctx, bad));
     expect(isCosmoError(error) && error.code).toBe("COSMO_E_CONFLICT");
     expect((error as { details: { conflicts: unknown[] } }).details.conflicts).toEqual([
-      expect.objectContaining({ plugin: "plugin-peer-core-2", package: "@cosmo/core", requiredBy: "host" }),
+      expect.objectContaining({ plugin: "plugin-peer-core-2", package: "@cosmo/core", heldBy: { type: "host" } }),
     ]);
     const stored = await ctx.store.get(bad.id);
-    expect(stored).toMatchObject({ install_status: "failed" });
+    // The conflicts are kept as data on the record, the text rendered from them beside it.
+    expect(stored).toMatchObject({ install_status: "failed", conflicts: [expect.objectContaining({ kind: "peer", package: "@cosmo/core" })] });
     expect(stored?.error_message).toContain("Cosmo could not add plugin-peer-core-2");
     expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
   });
@@ -61,6 +63,14 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
     const record = await ctx.store.create({ name: "x", source: "cosmo-fixture-no-such-package" });
     await rejection(installPlugin(ctx, record));
     expect((await ctx.store.get(record.id))?.error_message).toMatch(/not-found|COSMO_E_/);
+  });
+
+  it("names the record after the package the check resolved, not a guess from the source", async () => {
+    const tarball = join(dataDir, "renamed.tgz");
+    await writeFile(tarball, await pacote.tarball("plugin-ok@1.0.0", { registry: inject("registryUrl"), cache: join(dataDir, "npm-cache") }));
+    const record = await ctx.store.create({ name: "renamed", source: tarball });
+    expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed", name: "plugin-ok" });
+    await uninstallPlugin(ctx, record);
   });
 
   it("uninstalls a plugin that was never tracked without an error", async () => {

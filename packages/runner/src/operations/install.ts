@@ -3,9 +3,9 @@
  * record's source against the tracked plugins in memory and appends it to the tracking file only
  * when nothing conflicts; a conflict leaves the tracking file as it was and the record `failed`.
  */
-import { addTracked, listTracked, removeTracked, renderConflicts, type Conflict } from "@cosmo/bundler";
+import { addTracked, conflictMessage, listTracked, removeTracked, renderConflicts, type CheckedPlugin, type Conflict } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
-import type { PluginRecord } from "../store/types";
+import type { PluginRecord, PluginRecordPatch } from "../store/types";
 import type { OperationsContext } from "./context";
 
 /** The answer of a check that found no conflict. */
@@ -13,13 +13,18 @@ export interface CheckOk {
   ok: true;
   source: string;
   conflicts: [];
+  /** The plugin as resolved: package name, exact version, integrity. */
+  plugin: CheckedPlugin;
 }
 
-/** The COSMO_E_CONFLICT error for a source: data in `details.conflicts`, the rendering in `details.text`. */
-export function conflictError(source: string, conflicts: Conflict[]): CosmoError {
+/**
+ * The COSMO_E_CONFLICT error for a source: data in `details.conflicts`, the rendering in
+ * `details.text`, and the resolved package name in `details.plugin` when it is known.
+ */
+export function conflictError(source: string, conflicts: Conflict[], plugin?: string): CosmoError {
   // The message template adds its own full stop.
-  const summary = conflicts.map((c) => c.message.replace(/\.$/, "")).join("; ");
-  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, text: renderConflicts(conflicts) });
+  const summary = conflicts.map((c) => conflictMessage(c).replace(/\.$/, "")).join("; ");
+  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, text: renderConflicts(conflicts), ...(plugin ? { plugin } : {}) });
 }
 
 /**
@@ -30,14 +35,23 @@ export async function checkSource(ctx: OperationsContext, source: string, tracke
   // `tracked`: the tracking file's sources when the caller has just read them (no second read).
   const [checker, installed] = await Promise.all([ctx.checker(), tracked ?? listTracked(ctx.dataDir)]);
   const result = await checker.check({ installed: installed.filter((s) => s !== source.trim()), candidate: source });
-  if (!result.ok) throw conflictError(source, result.conflicts);
-  return { ok: true, source, conflicts: [] };
+  if (!result.ok || result.plugin === undefined) throw conflictError(source, result.conflicts, result.plugin?.name);
+  return { ok: true, source, conflicts: [], plugin: result.plugin };
 }
 
-/** The text kept in a failed record: the rendered conflicts, else the error's message. */
-function failureText(error: unknown): string {
-  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && typeof error.details.text === "string") return error.details.text;
-  return isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
+/** What a failed record keeps: the conflicts as data and their rendering, else the error's message. */
+function failurePatch(record: PluginRecord, error: unknown): PluginRecordPatch {
+  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && Array.isArray(error.details.conflicts)) {
+    const plugin = typeof error.details.plugin === "string" ? error.details.plugin : record.name;
+    return {
+      install_status: "failed",
+      name: plugin,
+      conflicts: error.details.conflicts as Conflict[],
+      error_message: typeof error.details.text === "string" ? error.details.text : error.message,
+    };
+  }
+  const text = isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
+  return { install_status: "failed", error_message: text, conflicts: null };
 }
 
 /**
@@ -50,16 +64,17 @@ export function installPlugin(ctx: OperationsContext, record: PluginRecord): Pro
     const tracked = await listTracked(ctx.dataDir);
     // Installing twice is not an error: the plugin is where the caller wants it.
     if (tracked.includes(record.source.trim())) {
-      return ctx.store.update(record.id, { install_status: "installed", error_message: null });
+      return ctx.store.update(record.id, { install_status: "installed", error_message: null, conflicts: null });
     }
+    let checked: CheckOk;
     try {
-      await checkSource(ctx, record.source, tracked);
+      checked = await checkSource(ctx, record.source, tracked);
       await addTracked(ctx.dataDir, record.source);
     } catch (error) {
-      await ctx.store.update(record.id, { install_status: "failed", error_message: failureText(error) });
+      await ctx.store.update(record.id, failurePatch(record, error));
       throw error;
     }
-    return ctx.store.update(record.id, { install_status: "installed", error_message: null });
+    return ctx.store.update(record.id, { install_status: "installed", name: checked.plugin.name, error_message: null, conflicts: null });
   });
 }
 
@@ -75,6 +90,6 @@ export function uninstallPlugin(ctx: OperationsContext, record: PluginRecord): P
       // Not tracked (a failed install, or an edit by hand): the goal is reached all the same.
       if (!(isCosmoError(error) && error.code === "COSMO_E_TRACKING_NOT_FOUND")) throw error;
     }
-    return ctx.store.update(record.id, { install_status: "pending", error_message: null });
+    return ctx.store.update(record.id, { install_status: "pending", error_message: null, conflicts: null });
   });
 }

@@ -1,3 +1,4 @@
+import type { Conflict } from "@cosmo/bundler";
 import type { Storage } from "unstorage";
 
 /** Where a plugin stands: added but not checked, in the bundle, or refused (see error_message). */
@@ -7,13 +8,15 @@ export type InstallStatus = "pending" | "installed" | "failed";
 export interface PluginRecord {
   /** A random UUID, given by the store on create. */
   id: string;
-  /** Display name, derived from the source (see `deriveName`). */
+  /** The package name: derived from the source at first (see `deriveName`), the resolved name once checked. */
   name: string;
   /** What the user asked for: an npm spec, a tarball path or URL, a git URL. */
   source: string;
   install_status: InstallStatus;
-  /** Why the last install failed; null unless install_status is "failed". */
+  /** Why the last install failed, rendered for people from `conflicts`; null unless install_status is "failed". */
   error_message: string | null;
+  /** The conflicts that failed the last install, as data (one shape per kind); null when none. */
+  conflicts: Conflict[] | null;
   created_at: string;
   updated_at: string;
 }
@@ -25,7 +28,7 @@ export interface NewPluginRecord {
 }
 
 /** The fields an update may change. id, source and created_at are fixed for a record's life. */
-export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_status" | "error_message">>;
+export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_status" | "error_message" | "conflicts">>;
 
 /**
  * Plugin records, wherever they live (memory, files, redis). Every implementation passes the one

@@ -36,14 +36,14 @@ export function createUnstoragePluginStore(storage: Storage, description: string
     // would refuse some as keys, and a key separator would reach other keys.
     if (!RECORD_ID.test(id)) return null;
     const value = await storage.getItem<PluginRecord>(keyOf(id));
-    return value && typeof value === "object" ? value : null;
+    return value && typeof value === "object" ? withDefaults(value) : null;
   }
 
   async function readAll(): Promise<PluginRecord[]> {
     const keys = await storage.getKeys(PREFIX);
     const values = await Promise.all(keys.map((key) => storage.getItem<PluginRecord>(key)));
     // A key can vanish between getKeys and getItem when another runner deletes it.
-    return values.filter((v): v is PluginRecord => !!v && typeof v === "object").sort(byCreation);
+    return values.filter((v): v is PluginRecord => !!v && typeof v === "object").map(withDefaults).sort(byCreation);
   }
 
   async function mustRead(id: string): Promise<PluginRecord> {
@@ -68,6 +68,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
           source: input.source,
           install_status: "pending",
           error_message: null,
+          conflicts: null,
           created_at: now,
           updated_at: now,
         };
@@ -101,7 +102,13 @@ function pick(patch: PluginRecordPatch): PluginRecordPatch {
   if (patch.name !== undefined) out.name = patch.name;
   if (patch.install_status !== undefined) out.install_status = patch.install_status;
   if (patch.error_message !== undefined) out.error_message = patch.error_message;
+  if (patch.conflicts !== undefined) out.conflicts = patch.conflicts;
   return out;
+}
+
+/** A record as stored by an older runner, given the fields added since. */
+function withDefaults(record: PluginRecord): PluginRecord {
+  return { ...record, conflicts: record.conflicts ?? null };
 }
 
 /** Now, but strictly after `previous`, so an update within the same millisecond still shows. */
