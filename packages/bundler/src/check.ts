@@ -8,12 +8,15 @@
 import { access, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage, isCosmoError, type Manifest } from "@cosmo/core";
-import type Arborist from "@npmcli/arborist";
+import Arborist from "@npmcli/arborist";
+import pacote from "pacote";
+import semver from "semver";
 import { bundleManifest, packCacheDir } from "./bundle";
 import { defaultBundleDir } from "./bundle-dirs";
 import type { Conflict } from "./conflicts";
 import { readHost } from "./host";
 import { buildIdealTreeInMemory, scratchRoot } from "./ideal-tree";
+import { integrityError } from "./integrity";
 import type { NpmOptions } from "./npm-options";
 import {
   collisionConflicts,
@@ -28,6 +31,11 @@ import {
 } from "./plugin-checks";
 import { conflictFromResolveError } from "./resolve-errors";
 import { optInHint, parseSource, resolveSources, type ResolvedSource, type Source, type SourcePolicy } from "./source";
+import { candidateVersions, packumentConflicts, type Packument, type SkippedVersion } from "./versions";
+
+// At most this many versions of one range get a full check (a tree each); versions the packument
+// already rules out cost nothing and do not count.
+const MAX_TREE_CHECKS = 8;
 
 /** What a checker is set up with: one host, one npm config, one policy. */
 export interface CheckerOptions extends SourcePolicy {
@@ -65,7 +73,14 @@ export interface CheckedPlugin {
 /** The answer of a check: ok, or the conflicts, and the ideal tree when one could be built. */
 export interface CheckResult {
   ok: boolean;
+  /** Why the candidate cannot join; when a range fitted no version, the newest version's conflicts. */
   conflicts: Conflict[];
+  /**
+   * Versions the candidate's range matched that were passed over, newest first, each with its
+   * conflicts: newer than the one chosen, or every version tried when none fits. Empty for an
+   * exact version, a tag, or a source that is not a registry range.
+   */
+  skipped: SkippedVersion[];
   /** The candidate as resolved; absent when even its name could not be known (a refused source). */
   plugin?: CheckedPlugin;
   /** Arborist's ideal tree (in memory) when resolution succeeded. */
@@ -94,6 +109,14 @@ async function bundleWithLockfile(dir: string | undefined): Promise<string | und
   } catch {
     return undefined;
   }
+}
+
+type PackumentVersionLike = Parameters<typeof packumentConflicts>[1];
+
+/** The range of a registry spec worth walking: a real range, not one exact version or a tag. */
+function walkableRange(spec: string): string | undefined {
+  if (semver.valid(spec, { loose: true }) !== null) return undefined;
+  return semver.validRange(spec, { loose: true }) ?? undefined;
 }
 
 function checkedPlugin(name: string, node: TreeNode | undefined): CheckedPlugin {
@@ -144,6 +167,9 @@ export function createChecker(options: CheckerOptions): Checker {
     try {
       result = await readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined });
     } catch (error) {
+      // Bytes that do not match the pinned integrity: tampering, named, not a network failure.
+      const tampered = await integrityError(error, { pkg: plugin.name });
+      if (tampered !== undefined) throw tampered;
       // The tree resolved, so this is the registry or the cache failing, not the plugin.
       throw createError("COSMO_E_RESOLVE_FAILED", { reason: `fetching ${plugin.name}: ${errorMessage(error)}` }, { cause: error });
     }
@@ -159,7 +185,7 @@ export function createChecker(options: CheckerOptions): Checker {
       if (isCosmoError(error) && error.code === "COSMO_E_SOURCE_FORBIDDEN") {
         const raw = typeof candidate === "string" ? candidate : candidate.raw;
         const type = error.details.type === "git" ? "git" : "remote";
-        return { ok: false, conflicts: [forbiddenSourceConflict(raw, type, String(error.details.option))] };
+        return { ok: false, conflicts: [forbiddenSourceConflict(raw, type, String(error.details.option))], skipped: [] };
       }
       throw error;
     }
@@ -175,6 +201,7 @@ export function createChecker(options: CheckerOptions): Checker {
         ok: false,
         conflicts: [{ kind: "already-installed", plugin: same.name, wanted: candidateSource.raw, installedSource: same.raw, installedVersion }],
         plugin: checkedPlugin(same.name, undefined),
+        skipped: [],
       };
     }
     plugins.push(candidateSource);
@@ -206,7 +233,7 @@ export function createChecker(options: CheckerOptions): Checker {
       // Say "not a plugin" too when that is also true: the more useful half of the answer.
       const manifest = await manifestOf(candidateSource, undefined).catch(() => undefined);
       if (manifest !== undefined && "problem" in manifest) conflicts.push(notAPluginConflict(candidateSource.name, manifest.problem));
-      return { ok: false, conflicts, plugin: checkedPlugin(candidateSource.name, undefined) };
+      return { ok: false, conflicts, plugin: checkedPlugin(candidateSource.name, undefined), skipped: [] };
     }
 
     const results = await Promise.all(plugins.map((p) => manifestOf(p, tree.children.get(p.name))));
@@ -229,7 +256,53 @@ export function createChecker(options: CheckerOptions): Checker {
     const shared = ["@cosmo/core", ...(options.sharedSingletons ?? []), ...host.shared];
     conflicts.push(...singletonConflicts(tree, shared, pluginNames, candidateSource.name));
     const plugin = checkedPlugin(candidateSource.name, tree.children.get(candidateSource.name));
-    return { ok: conflicts.length === 0, conflicts, plugin, tree: tree as unknown as Arborist.Node };
+    return { ok: conflicts.length === 0, conflicts, plugin, skipped: [], tree: tree as unknown as Arborist.Node };
+  }
+
+  /**
+   * A registry range (a bare name is `*`) picks the newest version that fits, not merely the
+   * newest: versions are tried newest first, those the packument already rules out skipped
+   * without a tree, and each skipped version is reported with why.
+   */
+  async function checkNewest(request: CheckRequest): Promise<CheckResult> {
+    let source: Source;
+    try {
+      source = typeof request.candidate === "string" ? parseSource(request.candidate, options) : request.candidate;
+    } catch {
+      return checkOnce(request); // it reports a refused or malformed source as it always has
+    }
+    const range = source.type === "registry" && source.name !== undefined ? walkableRange(source.spec) : undefined;
+    if (range === undefined || source.name === undefined) return checkOnce(request);
+    const name = source.name;
+    let packument: Packument;
+    try {
+      packument = (await pacote.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
+    } catch {
+      return checkOnce(request); // not-found and registry failures are told by the full check
+    }
+    const versions = candidateVersions(packument, range);
+    if (versions.length <= 1) return checkOnce(request);
+    const host = await readHost(options.host);
+    const nodeVersion = options.nodeVersion ?? process.version;
+    const skipped: SkippedVersion[] = [];
+    let trees = 0;
+    for (const version of versions) {
+      const early = packumentConflicts(name, packument.versions[version] as PackumentVersionLike, host, nodeVersion);
+      if (early.length > 0) {
+        skipped.push({ version, conflicts: early });
+        continue;
+      }
+      if (trees >= MAX_TREE_CHECKS) break;
+      trees += 1;
+      const result = await checkOnce({ installed: request.installed, candidate: { raw: source.raw, type: "registry", name, spec: version } });
+      // Another version would meet the same refusal: the plugin is installed, or a source refused.
+      if (result.ok || result.conflicts.some((c) => c.kind === "already-installed" || c.kind === "forbidden-source")) {
+        return { ...result, skipped };
+      }
+      skipped.push({ version, conflicts: result.conflicts });
+    }
+    const newest = skipped[0] as SkippedVersion;
+    return { ok: false, conflicts: newest.conflicts, skipped, plugin: checkedPlugin(name, undefined) };
   }
 
   function clearCache(): void {
@@ -241,13 +314,13 @@ export function createChecker(options: CheckerOptions): Checker {
 
   async function check(request: CheckRequest): Promise<CheckResult> {
     const hadCache = packumentCache.size > 0;
-    const result = await checkOnce(request);
+    const result = await checkNewest(request);
     // "No such package/version" from packuments cached earlier may only mean they are stale (a
     // version published since): ask the registry once more before saying no.
     const missing = result.conflicts.some((c) => c.kind === "not-found" || c.kind === "no-matching-version");
     if (!missing || !hadCache) return result;
     clearCache();
-    return checkOnce(request);
+    return checkNewest(request);
   }
 
   return { check, clearCache };

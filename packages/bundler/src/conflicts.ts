@@ -5,6 +5,7 @@
  * the same way and lets npm phrase it elsewhere.
  */
 import type { ManifestIssue } from "@cosmo/core";
+import type { SkippedVersion } from "./versions";
 
 /** Who holds what is already in place: the host, an installed plugin, or a dependency deeper down. */
 export type Holder = { type: "host" } | { type: "plugin"; name: string } | { type: "dependency" };
@@ -299,6 +300,20 @@ export function renderConflicts(conflicts: readonly Conflict[]): string {
     lines.push("", `${index + 1}. ${c.kind}: ${message}`);
     if (sides !== undefined) lines.push(`   ${sides[0]}`, `   ${sides[1]}`);
     lines.push(`   Fix: ${hint}`);
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Renders the versions a range passed over, newest first, one line each with why: what "the
+ * newest version that fits" left out. Empty text for none.
+ * @example console.log(renderSkipped(result.skipped))
+ */
+export function renderSkipped(plugin: string, skipped: readonly SkippedVersion[]): string {
+  if (skipped.length === 0) return "";
+  const lines = [`Passed over ${skipped.length} version${skipped.length === 1 ? "" : "s"} of ${plugin} that do${skipped.length === 1 ? "es" : ""} not fit:`];
+  for (const { version, conflicts } of skipped) {
+    lines.push(`  ${version}: ${conflicts.map((c) => `${c.kind}: ${explain(c).message}`).join(" ")}`);
   }
   return lines.join("\n");
 }

@@ -29,7 +29,10 @@ export type { HostInfo, HostPackage } from "./host";
 // Conflict check
 export { check, createChecker } from "./check";
 export type { CheckedPlugin, CheckRequest, CheckResult, Checker, CheckerOptions } from "./check";
-export { conflictMessage, renderConflicts } from "./conflicts";
+export { candidateVersions } from "./versions";
+export type { Packument, PackumentVersion, SkippedVersion } from "./versions";
+export { integrityError } from "./integrity";
+export { conflictMessage, renderConflicts, renderSkipped } from "./conflicts";
 export type {
   AlreadyInstalledConflict,
   Conflict,

@@ -21,6 +21,7 @@ import {
   readBundleLink,
   type BundleLayout,
 } from "./bundle-dirs";
+import { integrityError } from "./integrity";
 import { LockTimeoutError, withLock, type LockOptions } from "./lock";
 import type { NpmOptions } from "./npm-options";
 
@@ -219,8 +220,11 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
       await install(staging, manifest, options);
       await rename(staging, path);
     } catch (error) {
+      // Read before staging goes: its lockfile (the current one, copied) names what was pinned.
+      const tampered = await integrityError(error, { lockfileDir: staging });
       await rm(staging, { recursive: true, force: true });
       await rm(path, { recursive: true, force: true });
+      if (tampered !== undefined) throw tampered;
       if (isCosmoError(error)) throw error;
       const code = (error as { code?: unknown }).code;
       throw createError(

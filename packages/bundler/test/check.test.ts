@@ -337,6 +337,52 @@ describe("createChecker: resolver state kept across checks", () => {
     }
   });
 
+  it("installs the newest version that fits: a bare name skips a version needing a future core and one whose peer conflicts", async () => {
+    const checker = createChecker({ host: host.dir, npmOptions: host.npmOptions });
+    const result = await checker.check({ installed: [], candidate: "plugin-versions" });
+    expect(result.ok).toBe(true);
+    expect(result.plugin).toMatchObject({ name: "plugin-versions", version: "1.1.0", integrity: expect.stringMatching(/^sha512-/) });
+    expect(result.tree?.children.get("plugin-versions")?.version).toBe("1.1.0");
+    expect(result.skipped).toEqual([
+      { version: "2.0.0", conflicts: [{ kind: "host-range", plugin: "plugin-versions", wanted: ">=99", found: expect.any(String) }] },
+      {
+        version: "1.2.0",
+        conflicts: [{ kind: "peer", plugin: "plugin-versions", package: "shared-lib", wanted: "^2.0.0", found: "1.0.0", heldBy: { type: "host" }, heldRange: null }],
+      },
+    ]);
+  });
+
+  it("walks a range the same way, and an exact version is checked as it is, with nothing skipped", async () => {
+    const checker = createChecker({ host: host.dir, npmOptions: host.npmOptions });
+    expect(await checker.check({ installed: [], candidate: "plugin-versions@^1.0.0" })).toMatchObject({ ok: true, plugin: { version: "1.1.0" } });
+    const exact = await checker.check({ installed: [], candidate: "plugin-versions@2.0.0" });
+    expect(exact).toMatchObject({ ok: false, skipped: [], conflicts: [{ kind: "host-range" }] });
+  });
+
+  it("skips a version whose peer conflicts with an installed plugin's, naming that plugin", async () => {
+    const bareHost = await createTestHost({ registry, dependencies: {}, name: "bare-walk-host" });
+    try {
+      const result = await check({ host: bareHost.dir, installed: ["plugin-peer-shared-1"], candidate: "plugin-versions", npmOptions: bareHost.npmOptions });
+      expect(result).toMatchObject({ ok: true, plugin: { version: "1.1.0" } });
+      expect(result.skipped.map((s) => [s.version, s.conflicts.map((c) => c.kind)])).toEqual([
+        ["2.0.0", ["host-range"]],
+        ["1.2.0", ["peer"]],
+      ]);
+      expect(result.skipped[1]?.conflicts[0]).toMatchObject({ heldBy: { type: "plugin", name: "plugin-peer-shared-1" } });
+      // With nothing on shared-lib installed, 1.2.0 is the newest that fits.
+      expect(await check({ host: bareHost.dir, installed: [], candidate: "plugin-versions", npmOptions: bareHost.npmOptions })).toMatchObject({ plugin: { version: "1.2.0" } });
+    } finally {
+      await bareHost.cleanup();
+    }
+  });
+
+  it("answers with the newest version's conflicts, and every version tried, when none fits", async () => {
+    const result = await check({ host: host.dir, installed: [], candidate: "plugin-versions@>=1.2.0", npmOptions: host.npmOptions });
+    expect(result.ok).toBe(false);
+    expect(result.conflicts).toEqual([expect.objectContaining({ kind: "host-range" })]);
+    expect(result.skipped.map((s) => s.version)).toEqual(["2.0.0", "1.2.0"]);
+  });
+
   it("says a package installed from another source is already installed, at which version, and points to upgrade", async () => {
     const dataDir = join(host.dir, "..", "data-upgrade");
     const installed = ["plugin-ok@^1"];

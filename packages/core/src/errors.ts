@@ -179,6 +179,11 @@ export const errorCatalog = {
     status: 404,
     message: (p) => `There is no ${s(p.which ?? "current")} bundle in ${s(p.dir)}. Run sync first.`,
   },
+  COSMO_E_INTEGRITY: {
+    status: 502,
+    message: (p) =>
+      `The tarball of ${s(p.package)} does not match the integrity pinned for it: expected ${s(p.expected)}, got ${s(p.actual)}. Its bytes changed since they were pinned (a registry, mirror or cache serving other content); nothing was installed. Find out why before trusting it; to take the new bytes on purpose, uninstall and install the plugin again.`,
+  },
   // --- runner ---
   COSMO_E_AUTH_REQUIRED: {
     status: 401,

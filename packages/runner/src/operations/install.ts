@@ -3,7 +3,17 @@
  * record's source against the tracked plugins in memory and appends it to the tracking file only
  * when nothing conflicts; a conflict leaves the tracking file as it was and the record `failed`.
  */
-import { addTracked, conflictMessage, listTracked, removeTracked, renderConflicts, type CheckedPlugin, type Conflict } from "@cosmo/bundler";
+import {
+  addTracked,
+  conflictMessage,
+  listTracked,
+  removeTracked,
+  renderConflicts,
+  renderSkipped,
+  type CheckedPlugin,
+  type Conflict,
+  type SkippedVersion,
+} from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import type { PluginRecord, PluginRecordPatch } from "../store/types";
 import type { OperationsContext } from "./context";
@@ -15,16 +25,20 @@ export interface CheckOk {
   conflicts: [];
   /** The plugin as resolved: package name, exact version, integrity. */
   plugin: CheckedPlugin;
+  /** Newer versions the source's range matched that do not fit, and why. */
+  skipped: SkippedVersion[];
 }
 
 /**
  * The COSMO_E_CONFLICT error for a source: data in `details.conflicts`, the rendering in
  * `details.text`, and the resolved package name in `details.plugin` when it is known.
  */
-export function conflictError(source: string, conflicts: Conflict[], plugin?: string): CosmoError {
+export function conflictError(source: string, conflicts: Conflict[], plugin?: string, skipped: SkippedVersion[] = []): CosmoError {
   // The message template adds its own full stop.
   const summary = conflicts.map((c) => conflictMessage(c).replace(/\.$/, "")).join("; ");
-  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, text: renderConflicts(conflicts), ...(plugin ? { plugin } : {}) });
+  const passed = plugin === undefined ? "" : renderSkipped(plugin, skipped);
+  const text = passed === "" ? renderConflicts(conflicts) : `${renderConflicts(conflicts)}\n\n${passed}`;
+  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, skipped, text, ...(plugin ? { plugin } : {}) });
 }
 
 /**
@@ -35,8 +49,8 @@ export async function checkSource(ctx: OperationsContext, source: string, tracke
   // `tracked`: the tracking file's sources when the caller has just read them (no second read).
   const [checker, installed] = await Promise.all([ctx.checker(), tracked ?? listTracked(ctx.dataDir)]);
   const result = await checker.check({ installed: installed.filter((s) => s !== source.trim()), candidate: source });
-  if (!result.ok || result.plugin === undefined) throw conflictError(source, result.conflicts, result.plugin?.name);
-  return { ok: true, source, conflicts: [], plugin: result.plugin };
+  if (!result.ok || result.plugin === undefined) throw conflictError(source, result.conflicts, result.plugin?.name, result.skipped);
+  return { ok: true, source, conflicts: [], plugin: result.plugin, skipped: result.skipped };
 }
 
 /** What a failed record keeps: the conflicts as data and their rendering, else the error's message. */
