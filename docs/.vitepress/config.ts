@@ -33,6 +33,7 @@ export const sidebar: DefaultTheme.SidebarItem[] = [
     text: "Reference",
     items: [
       { text: "Admin API", link: "/reference/admin-api" },
+      { text: "OpenAPI", link: "/reference/openapi" },
       { text: "CLI", link: "/reference/cli" },
       ...ifPage({ text: "create-cosmo-plugin", link: "/reference/create-cosmo-plugin" }),
       { text: "Error codes", link: "/reference/errors" },

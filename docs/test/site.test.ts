@@ -1,10 +1,10 @@
 /**
- * The site as a whole: every page is in the sidebar, and every link between pages (and to a
- * heading on a page) resolves. VitePress's build checks page links too; this also checks
+ * The site as a whole: every page is in the sidebar, every link between pages (and to a
+ * heading on a page) resolves, and every image and file a page links to exists. VitePress's build checks page links too; this also checks
  * anchors, and fails in `npm test` without a build.
  */
 import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sidebar } from "../.vitepress/config";
 import { docsDir, listPages } from "./pages";
@@ -35,6 +35,12 @@ function anchors(page: string): Set<string> {
   return new Set(headings.map(slugify));
 }
 
+/** A link to a file that is not a page (an image, openapi.json): it has an extension other than .md. */
+const isAsset = (path: string) => /\.[a-z0-9]+$/i.test(path) && !path.endsWith(".md");
+
+/** Where an asset link points: `/x` is docs/public/x (VitePress serves public/ at the root), else beside the page. */
+const assetFile = (page: string, path: string) => (path.startsWith("/") ? join(docsDir, "public", path) : join(docsDir, page, "..", path));
+
 const pages = listPages();
 const sidebarLinks = links(sidebar as Item[]);
 
@@ -48,12 +54,23 @@ describe("the docs site", () => {
     expect(sidebarLinks.filter((l) => !existsSync(join(docsDir, `${l}.md`)))).toEqual([]);
   });
 
+  it.each(pages)("%s: every image it shows exists", (page) => {
+    const text = prose(page);
+    const sources = [...text.matchAll(/!\[[^\]]*\]\(([^)\s]+)/g), ...text.matchAll(/<img\b[^>]*\bsrc="([^"]+)"/g)].map((m) => m[1] as string);
+    const missing = sources.filter((src) => !/^[a-z]+:/i.test(src) && !existsSync(assetFile(page, src)));
+    expect(missing).toEqual([]);
+  });
+
   it.each(pages)("%s: every internal link and anchor resolves", (page) => {
     const broken: string[] = [];
     for (const match of prose(page).matchAll(/\]\(([^)\s]+)\)/g)) {
       const target = match[1] as string;
       if (/^[a-z]+:/i.test(target)) continue; // https:, mailto:
       const [path, hash] = target.split("#") as [string, string | undefined];
+      if (isAsset(path)) {
+        if (!existsSync(assetFile(page, path))) broken.push(`${target} (no file ${relative(docsDir, assetFile(page, path))})`);
+        continue;
+      }
       let file = page;
       if (path !== "") {
         const absolute = path.startsWith("/") ? path.slice(1) : join(page, "..", path);

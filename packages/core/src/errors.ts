@@ -266,7 +266,7 @@ export const errorCatalog = {
   COSMO_E_RUNNER_UNREACHABLE: {
     status: 502,
     message: (p) =>
-      `The runner at ${s(p.url)} (pid ${s(p.pid)}) did not answer (${c(p.reason)}). Check it is still running (its log says why it stopped), or stop it and start it again.`,
+      `The runner at ${s(p.url)}${p.pid === undefined ? "" : ` (pid ${s(p.pid)})`} did not answer (${c(p.reason)}). Check it is still running (its log says why it stopped), or stop it and start it again.`,
   },
   COSMO_E_CLI_USAGE: {
     status: 400,

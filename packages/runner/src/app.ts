@@ -2,6 +2,7 @@ import { consola } from "consola";
 import { H3 } from "h3";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../package.json";
+import { createOpenApiDocument } from "./api/openapi";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
 import { authGuard, bodyLimitGuard, hostGuard } from "./http/guards";
 import type { PluginOperations } from "./operations";
@@ -56,6 +57,8 @@ export function createApp(options: CreateAppOptions): H3 {
     uptime_ms: Date.now() - startedAt,
     store: options.store.description.split(":")[0],
   }));
+
+  app.get("/openapi.json", () => createOpenApiDocument());
 
   registerPluginRoutes(app, { store: options.store, operations: options.operations });
   return app;

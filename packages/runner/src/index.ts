@@ -6,6 +6,13 @@ export type { CreateAppOptions } from "./app";
 export type { PluginOperations } from "./operations";
 export { deriveName } from "./source-name";
 
+// The API described: OpenAPI 3.1 from the zod schemas the routes validate with (the typed
+// client is its own entry, cosmo-runner/client)
+export { createOpenApiDocument } from "./api/openapi";
+export { endpoints } from "./api/endpoints";
+export type { Endpoint, EndpointAuth } from "./api/endpoints";
+export * as apiSchemas from "./api/schemas";
+
 // HTTP pieces, for hosts that mount the guards or the error shape themselves
 export { authGuard, bodyLimitGuard, hostGuard, LOOPBACK_HOSTS } from "./http/guards";
 export { errorResponse, toCosmoError } from "./http/errors";

@@ -1,19 +1,11 @@
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
-import { z } from "zod";
+import { createPluginBody, rpcBody } from "../api/schemas";
 import { readOptionalJson, readValidatedJson } from "../http/body";
 import { jsonResponse } from "../http/errors";
 import type { PluginOperations } from "../operations";
 import { addPluginRecord } from "../operations/add";
 import type { PluginRecord, PluginStore } from "../store/types";
-
-/** Body of `POST /plugins`. */
-export const createPluginBody = z.object({
-  source: z.string().trim().min(1, "must not be empty").max(2048, "must be at most 2048 characters"),
-});
-
-/** Optional body of install and uninstall: `{ "apply": true }` also applies (bundle, sync, reload). */
-export const rpcBody = z.object({ apply: z.boolean().optional() }).strict();
 
 /** What the plugin routes need. */
 export interface PluginRoutesOptions {

@@ -8,7 +8,7 @@
 import { createError, createRouter, type CosmoRouter } from "@cosmo/core";
 import { consola } from "consola";
 import { H3 } from "h3";
-import { z } from "zod";
+import { reloadBody } from "../api/schemas";
 import { createApp, DEFAULT_BODY_LIMIT } from "../app";
 import { readOptionalJson } from "../http/body";
 import { errorResponse, jsonResponse, toCosmoError, type RunnerLogger } from "../http/errors";
@@ -38,8 +38,6 @@ export interface WorkerApp {
   app: H3;
   router: CosmoRouter;
 }
-
-const reloadBody = z.object({ rollbackOnFailure: z.boolean().optional() }).strict();
 
 /** Builds the worker's app over an already loaded bundle. */
 export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
@@ -89,6 +87,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
 
   // Admin paths go to the admin app whole, request untouched, so its guards and errors apply.
   const toAdmin = (event: { req: Request }) => admin.fetch(event.req);
+  app.all("/openapi.json", toAdmin);
   app.all("/plugins", toAdmin);
   app.all("/plugins/**", toAdmin);
 

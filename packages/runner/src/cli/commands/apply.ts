@@ -24,7 +24,7 @@ export async function applyNow(ctx: CliContext): Promise<CliApplyResult> {
   const runner = await connectRunner(ctx.dataDir);
   if (runner) {
     progress.start(`Applying through the runner at ${runner.info.url} (bundle, sync, reload)...`);
-    const result = await runner.request("POST", "/plugins/apply");
+    const result = await runner.apply();
     progress.success(`Applied: the runner serves the new bundle (${since(startedAt)} ms)`);
     return { via: "runner", url: runner.info.url, result, took_ms: since(startedAt) };
   }

@@ -36,7 +36,7 @@ export const syncCommand = defineCommand({
       let reload: unknown = null;
       if (runner) {
         progress.start(`Reloading the runner at ${runner.info.url}...`);
-        reload = await runner.request("POST", "/plugins/reload", { rollbackOnFailure: true });
+        reload = await runner.reload({ rollbackOnFailure: true });
         progress.success(`The runner serves bundle ${sync.bundle} (${since(startedAt)} ms in all)`);
       }
       output(ctx, { ...sync, reload }, () =>

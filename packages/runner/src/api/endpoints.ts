@@ -1,0 +1,155 @@
+/**
+ * Every endpoint of the runner's HTTP API, described once: `/openapi.json` is built from this
+ * list, and a test compares it with the routes the apps register, so a route added without an
+ * entry here fails the suite. Adding an endpoint = its route + one entry below (with its body
+ * and answer schemas from ./schemas).
+ */
+import type { z } from "zod";
+import {
+  applyResultSchema,
+  createPluginBody,
+  healthSchema,
+  installedSchema,
+  openApiDocumentSchema,
+  pluginListSchema,
+  pluginRecordSchema,
+  reloadBody,
+  reloadResultSchema,
+  reportSchema,
+  rpcBody,
+  rpcResultSchema,
+} from "./schemas";
+
+/** Who may call an endpoint: `admin` always needs the token; `read` needs it when reads are guarded (see --read-auth). */
+export type EndpointAuth = "admin" | "read";
+
+/** One endpoint: what it takes, what it answers, which errors it is known for. */
+export interface Endpoint {
+  method: "get" | "post" | "put" | "patch" | "delete";
+  /** OpenAPI path, parameters in braces: `/plugins/{id}`. */
+  path: string;
+  operationId: string;
+  summary: string;
+  description?: string;
+  auth: EndpointAuth;
+  /** The request body; `optional` when a bare request is accepted too. */
+  body?: { schema: z.ZodType; optional?: boolean };
+  /** The success status and its body (none for 204). */
+  success: { status: number; schema?: z.ZodType; description: string };
+  /** The error codes worth naming for this endpoint (every endpoint may also answer the guards' errors). */
+  errors?: string[];
+}
+
+/** The API's endpoints, in the order the docs list them. */
+export const endpoints: readonly Endpoint[] = [
+  {
+    method: "get",
+    path: "/health",
+    operationId: "health",
+    summary: "Liveness, version, store and the served bundle",
+    auth: "read",
+    success: { status: 200, schema: healthSchema, description: "The runner is up" },
+  },
+  {
+    method: "get",
+    path: "/openapi.json",
+    operationId: "openapi",
+    summary: "This API description (OpenAPI 3.1)",
+    auth: "read",
+    success: { status: 200, schema: openApiDocumentSchema, description: "The OpenAPI document" },
+  },
+  {
+    method: "get",
+    path: "/plugins",
+    operationId: "listPlugins",
+    summary: "List the plugin records",
+    auth: "read",
+    success: { status: 200, schema: pluginListSchema, description: "Every record, oldest first" },
+  },
+  {
+    method: "post",
+    path: "/plugins",
+    operationId: "addPlugin",
+    summary: "Record a plugin source (pending)",
+    description: "Nothing is checked or installed yet: install the record next.",
+    auth: "admin",
+    body: { schema: createPluginBody },
+    success: { status: 201, schema: pluginRecordSchema, description: "The new record; Location names it" },
+    errors: ["COSMO_E_SPEC_INVALID", "COSMO_E_RECORD_DUPLICATE", "COSMO_E_BODY_INVALID", "COSMO_E_BODY_MALFORMED"],
+  },
+  {
+    method: "get",
+    path: "/plugins/installed",
+    operationId: "installedPlugins",
+    summary: "The plugins the running server has registered, with their routes",
+    auth: "read",
+    success: { status: 200, schema: installedSchema, description: "Registered plugins and what discovery skipped" },
+  },
+  {
+    method: "get",
+    path: "/plugins/report",
+    operationId: "report",
+    summary: "A bug report: lockfile, tracking file, records, versions",
+    auth: "read",
+    success: { status: 200, schema: reportSchema, description: "The report" },
+  },
+  {
+    method: "post",
+    path: "/plugins/apply",
+    operationId: "apply",
+    summary: "Bundle, sync and reload onto the installed plugins",
+    description: "Answers once the new worker serves the new bundle; on failure the old worker keeps serving.",
+    auth: "admin",
+    success: { status: 200, schema: applyResultSchema, description: "The new bundle serves" },
+    errors: ["COSMO_E_RESOLVE_FAILED", "COSMO_E_SYNC_FAILED", "COSMO_E_WORKER_START_FAILED", "COSMO_E_RELOAD_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/plugins/reload",
+    operationId: "reload",
+    summary: "Reload onto the current bundle (after a `cosmo-runner sync`)",
+    auth: "admin",
+    body: { schema: reloadBody, optional: true },
+    success: { status: 200, schema: reloadResultSchema, description: "The new worker serves" },
+    errors: ["COSMO_E_WORKER_START_FAILED", "COSMO_E_RELOAD_UNAVAILABLE"],
+  },
+  {
+    method: "get",
+    path: "/plugins/{id}",
+    operationId: "getPlugin",
+    summary: "One plugin record",
+    auth: "read",
+    success: { status: 200, schema: pluginRecordSchema, description: "The record" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND"],
+  },
+  {
+    method: "delete",
+    path: "/plugins/{id}",
+    operationId: "removePlugin",
+    summary: "Delete a record (uninstalling it first when installed)",
+    auth: "admin",
+    success: { status: 204, description: "Deleted" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND"],
+  },
+  {
+    method: "post",
+    path: "/plugins/{id}/install",
+    operationId: "installPlugin",
+    summary: "Check the plugin for conflicts and track it",
+    description: "A conflict answers 409 COSMO_E_CONFLICT with details.conflicts and leaves the record failed.",
+    auth: "admin",
+    body: { schema: rpcBody, optional: true },
+    success: { status: 200, schema: rpcResultSchema, description: "The record, installed" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_CONFLICT", "COSMO_E_SOURCE_FORBIDDEN"],
+  },
+  {
+    method: "post",
+    path: "/plugins/{id}/uninstall",
+    operationId: "uninstallPlugin",
+    summary: "Stop tracking the plugin (the record goes back to pending)",
+    auth: "admin",
+    body: { schema: rpcBody, optional: true },
+    success: { status: 200, schema: rpcResultSchema, description: "The record, pending" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND"],
+  },
+];

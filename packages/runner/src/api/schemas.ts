@@ -1,0 +1,159 @@
+/**
+ * The admin API's bodies as zod schemas: the request schemas are the ones the routes validate
+ * with, and the response schemas describe what they send. `/openapi.json` and the typed client
+ * are both generated from here, so the three never drift apart.
+ */
+import { z } from "zod";
+
+/** Every named schema of the API; each becomes `#/components/schemas/<id>` in the OpenAPI document. */
+export const apiSchemas = z.registry<{ id: string }>();
+
+/** Names a schema: registered in `apiSchemas` under `id`. */
+function named<T extends z.ZodType>(id: string, schema: T): T {
+  apiSchemas.add(schema, { id });
+  return schema;
+}
+
+// --- requests ---
+
+/** Body of `POST /plugins`. */
+export const createPluginBody = named("CreatePluginBody", z
+  .object({
+    source: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(2048, "must be at most 2048 characters")
+      .describe("What to install: an npm spec (name, name@range), a tarball path or URL, or (opt-in) a git URL"),
+  }));
+
+/** Optional body of install and uninstall: `{ "apply": true }` also applies (bundle, sync, reload). */
+export const rpcBody = named("RpcBody", z
+  .object({ apply: z.boolean().optional().describe("Then apply: bundle, sync and reload, as POST /plugins/apply does") })
+  .strict());
+
+/** Optional body of `POST /plugins/reload`. */
+export const reloadBody = named("ReloadBody", z
+  .object({ rollbackOnFailure: z.boolean().optional().describe("Put the previous bundle back when the new worker does not start") })
+  .strict());
+
+// --- responses ---
+
+/** One plugin record (the seed's Plugin row). */
+export const pluginRecordSchema = named("PluginRecord", z
+  .object({
+    id: z.string().describe("A random UUID"),
+    name: z.string().describe("Display name, derived from the source"),
+    source: z.string().describe("The source as recorded (a local path made absolute)"),
+    install_status: z.enum(["pending", "installed", "failed"]),
+    error_message: z.string().nullable().describe("Why the last install failed; null unless failed"),
+    created_at: z.string().describe("ISO 8601 timestamp"),
+    updated_at: z.string().describe("ISO 8601 timestamp"),
+  }));
+
+/** `GET /plugins`. */
+export const pluginListSchema = named("PluginList", z.object({ plugins: z.array(pluginRecordSchema) }));
+
+/** The one error shape every endpoint answers a failure with. */
+export const errorBodySchema = named("Error", z
+  .object({
+    error: z.object({
+      code: z.string().describe("A COSMO_E_* code; see the error reference"),
+      message: z.string().describe("What went wrong and how to fix it"),
+      details: z.record(z.string(), z.unknown()).describe("The code's structured details (conflicts, field, limit...)"),
+    }),
+  }));
+
+const pluginCountsSchema = named("PluginCounts", z.object({ total: z.number().int(), active: z.number().int(), failed: z.number().int() }));
+
+/** `GET /health`. */
+export const healthSchema = named("Health", z
+  .object({
+    status: z.literal("ok"),
+    version: z.string(),
+    uptime_ms: z.number(),
+    store: z.string().describe("The store's kind: memory, fs, redis"),
+    pid: z.number().int().optional(),
+    bundle: z.string().nullable().optional().describe("The bundle the worker serves, null for none"),
+    clean: z.boolean().optional(),
+    plugins: pluginCountsSchema.optional(),
+  })
+  .loose());
+
+/** What a reload did (`POST /plugins/reload`, and `reload` inside an apply). */
+export const reloadResultSchema = named("ReloadResult", z
+  .object({
+    bundle: z.string().nullable(),
+    bundleId: z.string().nullable(),
+    pid: z.number().int(),
+    plugins: pluginCountsSchema,
+    took_ms: z.number(),
+  })
+  .loose());
+
+/** `POST /plugins/apply`. */
+export const applyResultSchema = named("ApplyResult", z
+  .object({
+    plugins: z.array(z.string()).describe("The sources bundled, in tracking-file order"),
+    bundle: z.string().describe("The new bundle's id"),
+    previous: z.string().nullable(),
+    lockfile: z.string(),
+    sync_ms: z.number(),
+    reload: reloadResultSchema,
+    took_ms: z.number(),
+    clean: z.boolean().optional(),
+  })
+  .loose());
+
+/** Install or uninstall: the record, plus what apply returned when `{ "apply": true }` was sent. */
+export const rpcResultSchema = named("PluginRecordAfterRpc", pluginRecordSchema.extend({ apply: applyResultSchema.optional() }));
+
+/** `GET /plugins/installed`: the plugins the running worker has registered. */
+export const installedSchema = named("InstalledPlugins", z
+  .object({
+    bundle: z.string().nullable(),
+    plugins: z.array(
+      z
+        .object({
+          name: z.string(),
+          version: z.string(),
+          package: z.string().optional(),
+          status: z.string().describe("active, failed, ..."),
+          prefix: z.string().optional(),
+          routes: z.array(z.unknown()),
+          error: z.object({ code: z.string(), message: z.string() }).loose().optional(),
+        })
+        .loose(),
+    ),
+    skipped: z.array(z.object({ package: z.string().optional(), code: z.string(), message: z.string() }).loose()),
+  })
+  .loose());
+
+/** `GET /plugins/report`: lockfile, tracking file, records, versions. */
+export const reportSchema = named("Report", z
+  .object({
+    generated_at: z.string(),
+    versions: z.object({ node: z.string(), npm: z.string().nullable(), cosmo: z.record(z.string(), z.string().nullable()) }).loose(),
+    platform: z.string(),
+    data_dir: z.string(),
+    store: z.string(),
+    tracking: z.object({ file: z.string(), sources: z.array(z.string()), text: z.string() }).loose(),
+    records: z.array(pluginRecordSchema),
+    bundle: z.object({ id: z.string(), path: z.string() }).nullable(),
+    lockfile: z.unknown().describe("The bundle's package-lock.json, or null"),
+  })
+  .loose());
+
+/** `GET /openapi.json`: this document. */
+export const openApiDocumentSchema = named("OpenApiDocument", z.record(z.string(), z.unknown()));
+
+/** Types of the bodies, for the typed client. */
+export type PluginRecordBody = z.infer<typeof pluginRecordSchema>;
+export type PluginListBody = z.infer<typeof pluginListSchema>;
+export type HealthBody = z.infer<typeof healthSchema>;
+export type ApplyResultBody = z.infer<typeof applyResultSchema>;
+export type RpcResultBody = z.infer<typeof rpcResultSchema>;
+export type ReloadResultBody = z.infer<typeof reloadResultSchema>;
+export type InstalledBody = z.infer<typeof installedSchema>;
+export type ReportBody = z.infer<typeof reportSchema>;
+export type ErrorBody = z.infer<typeof errorBodySchema>;

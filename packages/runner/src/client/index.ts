@@ -1,0 +1,140 @@
+/**
+ * `cosmo-runner/client`: a typed client for the runner's HTTP API, for host apps, scripts and the
+ * CLI itself. One method per endpoint, named after its operationId in `/openapi.json`; a
+ * failure rejects with the runner's own coded error (`isCosmoError(e)`, `e.code`, `e.details`).
+ * @example
+ * const runner = createRunnerClient({ url: "http://127.0.0.1:3000", token: process.env.COSMO_ADMIN_TOKEN })
+ * const record = await runner.addPlugin("cosmo-plugin-hue@^1")
+ * await runner.installPlugin(record.id, { apply: true })
+ */
+import { createError, errorMessage, type CosmoError, type CosmoErrorCode } from "@cosmo/core";
+import type {
+  ApplyResultBody,
+  ErrorBody,
+  HealthBody,
+  InstalledBody,
+  PluginListBody,
+  PluginRecordBody,
+  ReloadResultBody,
+  ReportBody,
+  RpcResultBody,
+} from "../api/schemas";
+
+export type {
+  ApplyResultBody,
+  ErrorBody,
+  HealthBody,
+  InstalledBody,
+  PluginListBody,
+  PluginRecordBody,
+  ReloadResultBody,
+  ReportBody,
+  RpcResultBody,
+};
+
+/** Options of `createRunnerClient`. */
+export interface RunnerClientOptions {
+  /** The runner's base URL, e.g. `http://127.0.0.1:3000`. */
+  url: string | URL;
+  /** The admin token (sent as `Authorization: Bearer`); needed for changes, and for reads when the runner guards them. */
+  token?: string;
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof globalThis.fetch;
+  /** Extra headers sent with every request. */
+  headers?: Record<string, string>;
+}
+
+/** The runner's API, one method per endpoint. */
+export interface RunnerClient {
+  /** The base URL requests go to. */
+  readonly url: string;
+  /** `GET /health`. */
+  health(): Promise<HealthBody>;
+  /** `GET /openapi.json`. */
+  openapi(): Promise<Record<string, unknown>>;
+  /** `GET /plugins`. */
+  listPlugins(): Promise<PluginListBody>;
+  /** `POST /plugins`: records a source (pending). */
+  addPlugin(source: string): Promise<PluginRecordBody>;
+  /** `GET /plugins/{id}`. */
+  getPlugin(id: string): Promise<PluginRecordBody>;
+  /** `DELETE /plugins/{id}` (uninstalls an installed record first). */
+  removePlugin(id: string): Promise<void>;
+  /** `POST /plugins/{id}/install`; `{ apply: true }` also applies. A conflict rejects with COSMO_E_CONFLICT. */
+  installPlugin(id: string, options?: { apply?: boolean }): Promise<RpcResultBody>;
+  /** `POST /plugins/{id}/uninstall`; `{ apply: true }` also applies. */
+  uninstallPlugin(id: string, options?: { apply?: boolean }): Promise<RpcResultBody>;
+  /** `POST /plugins/apply`: bundle, sync, reload. */
+  apply(): Promise<ApplyResultBody>;
+  /** `POST /plugins/reload`: reload onto the current bundle. */
+  reload(options?: { rollbackOnFailure?: boolean }): Promise<ReloadResultBody>;
+  /** `GET /plugins/installed`: the plugins the server runs, with their routes. */
+  installedPlugins(): Promise<InstalledBody>;
+  /** `GET /plugins/report`: the bug report. */
+  report(): Promise<ReportBody>;
+  /** Any endpoint: resolves to the parsed JSON of a 2xx (undefined for 204), rejects with the coded error otherwise. */
+  request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
+}
+
+/** The coded error an error body describes; a code this copy of core does not know keeps its words. */
+function errorFromBody(body: ErrorBody["error"], status: number): CosmoError {
+  try {
+    return createError(body.code as CosmoErrorCode, body.details ?? {}, { message: body.message });
+  } catch {
+    return createError("COSMO_E_INTERNAL", { reason: body.message, code: body.code, status }, { message: body.message });
+  }
+}
+
+const id = (value: string) => encodeURIComponent(value);
+
+/** Creates a client for the runner at `options.url`. */
+export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
+  const base = new URL(options.url);
+  const url = base.toString().replace(/\/$/, "");
+  const doFetch = options.fetch ?? globalThis.fetch;
+
+  async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const headers: Record<string, string> = { accept: "application/json", ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    let response: Response;
+    try {
+      response = await doFetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    } catch (error) {
+      throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: errorMessage((error as Error).cause ?? error) }, { cause: error });
+    }
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      // not JSON: reported below with the status
+    }
+    if (response.ok) return parsed as T;
+    const error = (parsed as Partial<ErrorBody> | undefined)?.error;
+    if (error?.code && error.message) throw errorFromBody(error, response.status);
+    throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: `HTTP ${response.status}: ${text.slice(0, 200)}` });
+  }
+
+  // Optional bodies are sent only when there is something in them: a bare POST is valid too.
+  const optional = (body: Record<string, unknown> | undefined) => (body && Object.keys(body).length > 0 ? body : undefined);
+
+  return {
+    url,
+    request,
+    health: () => request("GET", "/health"),
+    openapi: () => request("GET", "/openapi.json"),
+    listPlugins: () => request("GET", "/plugins"),
+    addPlugin: (source) => request("POST", "/plugins", { source }),
+    getPlugin: (pluginId) => request("GET", `/plugins/${id(pluginId)}`),
+    removePlugin: async (pluginId) => {
+      await request("DELETE", `/plugins/${id(pluginId)}`);
+    },
+    installPlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/install`, optional(opts)),
+    uninstallPlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/uninstall`, optional(opts)),
+    apply: () => request("POST", "/plugins/apply"),
+    reload: (opts) => request("POST", "/plugins/reload", optional(opts)),
+    installedPlugins: () => request("GET", "/plugins/installed"),
+    report: () => request("GET", "/plugins/report"),
+  };
+}
