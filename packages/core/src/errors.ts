@@ -145,6 +145,11 @@ export const errorCatalog = {
     message: (p) =>
       `"${s(p.source)}" is a ${s(p.type)} source, which this host does not allow. Publish the plugin to a registry, or have the host opt in (${s(p.option)}).`,
   },
+  COSMO_E_NOT_FOUND: {
+    status: 404,
+    message: (p) =>
+      `${s(p.source)} cannot be installed: ${c(p.summary)}. Check the name and version for typos, and that the npm config points at the registry that has the package.`,
+  },
   COSMO_E_TRACKING_DUPLICATE: {
     status: 409,
     message: (p) => `${s(p.source)} is already in ${s(p.file)}. Remove it first to change how it is tracked.`,
@@ -202,6 +207,11 @@ export const errorCatalog = {
   COSMO_E_BODY_MALFORMED: {
     status: 400,
     message: (p) => `The request body is not valid JSON (${c(p.reason)}). Send a JSON object with \`Content-Type: application/json\`.`,
+  },
+  COSMO_E_BODY_UNREADABLE: {
+    status: 500,
+    message: (p) =>
+      `The body of ${s(p.method)} ${s(p.path)} was already read by another middleware (a body parser such as express.json() or fastify's), so the plugin route cannot read it. Mount the plugin routes with @cosmo/core/express or @cosmo/core/fastify, which take the parsed body, or before the body parser.`,
   },
   COSMO_E_BODY_INVALID: {
     status: 422,
@@ -270,11 +280,12 @@ export const errorCatalog = {
   },
   COSMO_E_CLI_USAGE: {
     status: 400,
-    message: (p) => `${c(p.reason)}. Run \`${["cosmo-runner", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,
+    message: (p) =>
+      `${c(p.reason)}${p.suggestion ? ` (did you mean ${s(p.suggestion)}?)` : ""}. Run \`${[p.program ?? "the command", p.command].filter(Boolean).map(s).join(" ")} --help\` for the options.`,
   },
   COSMO_E_INTERNAL: {
     status: 500,
-    message: () => "The runner hit an unexpected error. Its log has the stack; please report it with the log.",
+    message: () => "Cosmo hit an unexpected error. The server's log has the stack; please report it with the log.",
   },
   // --- create-cosmo-plugin (the scaffolder passes its own message for each call site; these
   // templates are what the same error says when raised elsewhere). Status: what it would be over HTTP.

@@ -47,7 +47,7 @@ export const main = defineCommand({
 
 /** A usage error: exit code 2. */
 export function usageError(reason: string, command?: string): CosmoError {
-  return createError("COSMO_E_CLI_USAGE", { reason, ...(command ? { command } : {}) });
+  return createError("COSMO_E_CLI_USAGE", { program: "cosmo-runner", reason, ...(command ? { command } : {}) });
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
