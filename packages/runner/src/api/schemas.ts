@@ -39,7 +39,20 @@ export const reloadBody = named("ReloadBody", z
 
 // --- responses ---
 
-/** One plugin record (the seed's Plugin row). */
+/** One reason a plugin cannot join (a bundler Conflict): `kind` says which shape the rest has. */
+export const conflictSchema = named(
+  "Conflict",
+  z
+    .object({
+      kind: z
+        .string()
+        .describe("peer, not-found, no-matching-version, engine, host-range, duplicate-singleton, prefix-collision, name-collision, not-a-plugin, forbidden-source, already-installed"),
+      plugin: z.string().describe("The plugin the conflict is charged to"),
+    })
+    .loose(),
+);
+
+/** One plugin record. */
 export const pluginRecordSchema = named("PluginRecord", z
   .object({
     id: z.string().describe("A random UUID"),
@@ -47,6 +60,7 @@ export const pluginRecordSchema = named("PluginRecord", z
     source: z.string().describe("The source as recorded (a local path made absolute)"),
     install_status: z.enum(["pending", "installed", "failed"]),
     error_message: z.string().nullable().describe("Why the last install failed; null unless failed"),
+    conflicts: z.array(conflictSchema).nullable().describe("The conflicts that failed the last install, as data; null when none"),
     created_at: z.string().describe("ISO 8601 timestamp"),
     updated_at: z.string().describe("ISO 8601 timestamp"),
   }));
@@ -98,6 +112,7 @@ export const applyResultSchema = named("ApplyResult", z
     bundle: z.string().describe("The new bundle's id"),
     previous: z.string().nullable(),
     lockfile: z.string(),
+    changed: z.boolean().optional().describe("False when the plugin set was unchanged: no new bundle, no reload"),
     sync_ms: z.number(),
     reload: reloadResultSchema,
     took_ms: z.number(),
