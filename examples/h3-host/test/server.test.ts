@@ -56,7 +56,7 @@ const post = (path: string, body: unknown) =>
   fetch(`${url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 interface ConflictBody {
-  error: { code: string; details: { conflicts: { kind: string; plugin: string; package: string; requiredBy: string }[] } };
+  error: { code: string; details: { conflicts: { kind: string; plugin: string; package: string; heldBy?: { type: string } }[] } };
 }
 
 describe("examples/h3-host", () => {
@@ -81,7 +81,7 @@ describe("examples/h3-host", () => {
     const body = (await response.json()) as ConflictBody;
     expect(body.error.code).toBe("COSMO_E_CONFLICT");
     expect(body.error.details.conflicts).toContainEqual(
-      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", requiredBy: "host" }),
+      expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", heldBy: { type: "host" } }),
     );
     expect(out).toContain("Cosmo could not add plugin-peer-core-2");
   });
