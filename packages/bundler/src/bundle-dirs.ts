@@ -6,6 +6,7 @@
  *   <dataDir>/bundle.versions/<id>/  one complete bundle: package.json, package-lock.json, node_modules
  *   <dataDir>/bundle.versions/<id>.staging/   a sync in progress (renamed to <id> when done)
  *   <dataDir>/bundle.lock            held while a sync or rollback changes any of the above
+ *   <dataDir>/bundle.trash/          bundles no link points at any more, being removed
  *
  * Why symlinks to immutable dirs rather than renaming `bundle` itself:
  * - One rename(2) of a fresh symlink over `bundle` switches bundles atomically; renaming dirs
@@ -18,7 +19,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { lstat, mkdir, readdir, readlink, rename, rm, symlink } from "node:fs/promises";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { createError } from "@cosmo/core";
 
 /** The paths of one bundle location (see the module comment). */
@@ -31,6 +32,8 @@ export interface BundleLayout {
   versions: string;
   /** Lock dir serialising syncs and rollbacks. */
   lock: string;
+  /** Where unreachable bundles wait to be removed (see collectGarbage). */
+  trash: string;
 }
 
 /** The bundle dir Cosmo uses under a data dir. */
@@ -41,7 +44,7 @@ export function defaultBundleDir(dataDir: string): string {
 /** The layout around a bundle dir (`<dataDir>/bundle` by default). */
 export function bundleLayout(bundleDir: string): BundleLayout {
   const current = resolve(bundleDir);
-  return { current, previous: `${current}.previous`, versions: `${current}.versions`, lock: `${current}.lock` };
+  return { current, previous: `${current}.previous`, versions: `${current}.versions`, lock: `${current}.lock`, trash: `${current}.trash` };
 }
 
 /** A new bundle id: sortable by creation time, unique across processes. */
@@ -94,7 +97,9 @@ export async function currentBundle(dataDir: string, options: { bundleDir?: stri
 
 /**
  * Removes what no link points at: bundles older than the previous one, and staging dirs that a
- * crashed sync left. Call only while holding the layout's lock.
+ * crashed sync left. Call only while holding the layout's lock. Each is renamed into the trash
+ * dir at once (one rename: sync need not wait for hundreds of unlinks) and removed from there in
+ * the background; whatever a process leaves there when it exits goes at its next call.
  */
 export async function collectGarbage(layout: BundleLayout): Promise<void> {
   const keep = new Set([await readBundleLink(layout.current), await readBundleLink(layout.previous)]);
@@ -104,12 +109,20 @@ export async function collectGarbage(layout: BundleLayout): Promise<void> {
   } catch {
     return;
   }
+  const unreachable = entries.map((name) => join(layout.versions, name)).filter((dir) => !keep.has(dir));
+  if (unreachable.length > 0) await mkdir(layout.trash, { recursive: true });
   await Promise.all(
-    entries
-      .map((name) => join(layout.versions, name))
-      .filter((dir) => !keep.has(dir))
-      .map((dir) => rm(dir, { recursive: true, force: true })),
+    unreachable.map((dir) =>
+      rename(dir, join(layout.trash, `${basename(dir)}-${randomBytes(3).toString("hex")}`)).catch(() => rm(dir, { recursive: true, force: true })),
+    ),
   );
+  void emptyTrash(layout.trash);
+}
+
+/** Removes everything in the trash dir; failures wait for the next call. */
+async function emptyTrash(trash: string): Promise<void> {
+  const names = await readdir(trash).catch(() => [] as string[]);
+  await Promise.all(names.map((name) => rm(join(trash, name), { recursive: true, force: true }).catch(() => undefined)));
 }
 
 /** Creates the versions dir; the links' parent must exist for the lock too. */

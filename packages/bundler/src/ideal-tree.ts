@@ -10,7 +10,8 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import Arborist from "@npmcli/arborist";
+import type Arborist from "@npmcli/arborist";
+import { loadArborist } from "./npm-libs";
 
 type LoadOptions = Parameters<Arborist["loadVirtual"]>[0] & { root?: Arborist.Node };
 
@@ -20,32 +21,37 @@ type LoadOptions = Parameters<Arborist["loadVirtual"]>[0] & { root?: Arborist.No
 const inMemoryRoots = new WeakSet<object>();
 
 /** An Arborist whose project root gets its package from memory (once, before the lockfile loads). */
-class InMemoryRootArborist extends Arborist {
-  #manifest: Record<string, unknown> | undefined;
+function inMemoryRootArborist(Base: typeof Arborist) {
+  return class InMemoryRootArborist extends Base {
+    #manifest: Record<string, unknown> | undefined;
 
-  constructor(options: Arborist.Options, manifest: Record<string, unknown>) {
-    super(options);
-    this.#manifest = manifest;
-  }
-
-  // buildIdealTree creates the root from `<path>/package.json` (absent or stale), then calls
-  // loadVirtual({ root }) to lay the lockfile (if any) under it: the one public seam before edges
-  // are resolved. Setting `package` recomputes the root's edges from the manifest.
-  override async loadVirtual(options?: LoadOptions): Promise<Arborist.Node> {
-    const root = options?.root;
-    if (root !== undefined && this.#manifest !== undefined && (root as { isProjectRoot?: boolean }).isProjectRoot) {
-      (root as unknown as { package: unknown }).package = this.#manifest;
-      this.#manifest = undefined;
-      inMemoryRoots.add(root);
+    constructor(options: Arborist.Options, manifest: Record<string, unknown>) {
+      super(options);
+      this.#manifest = manifest;
     }
-    return super.loadVirtual(options);
-  }
 
-  override async loadActual(options?: LoadOptions): Promise<Arborist.Node> {
-    if (options?.root !== undefined && inMemoryRoots.has(options.root)) return options.root;
-    return super.loadActual(options);
-  }
+    // buildIdealTree creates the root from `<path>/package.json` (absent or stale), then calls
+    // loadVirtual({ root }) to lay the lockfile (if any) under it: the one public seam before edges
+    // are resolved. Setting `package` recomputes the root's edges from the manifest.
+    override async loadVirtual(options?: LoadOptions): Promise<Arborist.Node> {
+      const root = options?.root;
+      if (root !== undefined && this.#manifest !== undefined && (root as { isProjectRoot?: boolean }).isProjectRoot) {
+        (root as unknown as { package: unknown }).package = this.#manifest;
+        this.#manifest = undefined;
+        inMemoryRoots.add(root);
+      }
+      return super.loadVirtual(options);
+    }
+
+    override async loadActual(options?: LoadOptions): Promise<Arborist.Node> {
+      if (options?.root !== undefined && inMemoryRoots.has(options.root)) return options.root;
+      return super.loadActual(options);
+    }
+  };
 }
+
+// Made once, when Arborist is first needed (npm-libs.ts says why it is not imported up front).
+let InMemoryRootArborist: Promise<ReturnType<typeof inMemoryRootArborist>> | undefined;
 
 /**
  * A directory to stand in as the root when there is no bundle yet. Arborist needs one that exists
@@ -65,6 +71,7 @@ export async function buildIdealTreeInMemory(
   manifest: Record<string, unknown>,
   options: Arborist.Options,
 ): Promise<Arborist.Node> {
-  const arb = new InMemoryRootArborist({ ...options, path }, structuredClone(manifest));
+  const Class = await (InMemoryRootArborist ??= loadArborist().then(inMemoryRootArborist));
+  const arb = new Class({ ...options, path }, structuredClone(manifest));
   return arb.buildIdealTree();
 }

@@ -11,6 +11,7 @@ export type { LoadNpmConfigOptions } from "./npm-config";
 
 // Sync and bundle dirs
 export { rollback, sync } from "./sync";
+export { preloadInstaller } from "./npm-libs";
 export type { BundleLocation, RollbackOptions, SyncOptions, SyncResult } from "./sync";
 export { bundleLayout, currentBundle, defaultBundleDir } from "./bundle-dirs";
 export type { BundleLayout } from "./bundle-dirs";

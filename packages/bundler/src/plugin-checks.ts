@@ -5,8 +5,6 @@
  * of the tarball in memory).
  */
 import { hostRangeSatisfied, isCosmoError, parseManifest, prefixesOverlap, servedPrefix, type Manifest, type ManifestIssue } from "@cosmo/core";
-import Arborist from "@npmcli/arborist";
-import pacote from "pacote";
 import semver from "semver";
 import type {
   DuplicateSingletonConflict,
@@ -18,6 +16,7 @@ import type {
   NotAPluginProblem,
   PrefixCollisionConflict,
 } from "./conflicts";
+import { loadArborist, loadPacote } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
 import { readTarballFile } from "./tarball";
 
@@ -46,6 +45,7 @@ export type PluginManifestResult = { manifest: Manifest } | { problem: NotAPlugi
  * `spec` is anything pacote fetches (`name@1.0.0`, a tarball URL or path, a git URL).
  */
 export async function readPluginManifest(spec: string, name: string, npmOptions: NpmOptions = {}): Promise<PluginManifestResult> {
+  const [Arborist, pacote] = await Promise.all([loadArborist(), loadPacote()]);
   const tgz = await pacote.tarball(spec, { ...npmOptions, Arborist, ignoreScripts: true });
   return manifestFromTarball(tgz, name);
 }

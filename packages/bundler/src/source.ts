@@ -7,10 +7,9 @@ import { createHash } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createError, errorMessage } from "@cosmo/core";
-import Arborist from "@npmcli/arborist";
 import npa from "npm-package-arg";
-import pacote from "pacote";
 import writeFileAtomic from "write-file-atomic";
+import { loadArborist, loadPacote } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
 
 /** Where a plugin comes from, in npm-package-arg's terms reduced to what Cosmo treats apart. */
@@ -110,6 +109,7 @@ export function sourceSpec(source: Source): string {
 export async function packDirectory(source: Source, cacheDir: string, npmOptions: NpmOptions = {}): Promise<ResolvedSource> {
   const dir = source.spec.slice("file:".length);
   // pacote packs a directory with npm-packlist, which needs Arborist to read the package tree.
+  const [Arborist, pacote] = await Promise.all([loadArborist(), loadPacote()]);
   const opts = { ...npmOptions, Arborist, ignoreScripts: true };
   try {
     const manifest = await pacote.manifest(`file:${dir}`, opts);
@@ -143,6 +143,7 @@ export async function resolveSources(
       if (source.type === "directory") source = await packDirectory(source, options.cacheDir, options.npmOptions);
       if (source.name !== undefined) return source as ResolvedSource;
       try {
+        const [Arborist, pacote] = await Promise.all([loadArborist(), loadPacote()]);
         const manifest = await pacote.manifest(source.spec, { ...options.npmOptions, Arborist, ignoreScripts: true });
         return { ...source, name: manifest.name };
       } catch (error) {

@@ -7,7 +7,7 @@
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
-import Arborist from "@npmcli/arborist";
+import type Arborist from "@npmcli/arborist";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
 import type { BundledManifest } from "./bundle";
 import { copyBundleTree } from "./bundle-copy";
@@ -23,6 +23,7 @@ import {
 } from "./bundle-dirs";
 import { integrityError } from "./integrity";
 import { LockTimeoutError, withLock, type LockOptions } from "./lock";
+import { loadArborist } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
 
 /** Where a bundle lives: a data dir (bundle at `<dataDir>/bundle`) or an explicit bundle dir. */
@@ -162,6 +163,7 @@ async function prepare(
 /** Reifies `staging` with Arborist: installs what its package.json and lock say, writes the lock. */
 async function install(staging: string, manifest: Record<string, unknown>, options: SyncOptions): Promise<void> {
   const ignoreScripts = options.ignoreScripts ?? true;
+  const Arborist = await loadArborist();
   const arb = new Arborist({
     ...(options.npmOptions as Arborist.Options),
     path: staging,

@@ -47,6 +47,8 @@ const { values } = parseArgs({
     plugins: { type: "string", default: "50" },
     packages: { type: "string", default: "300" },
     starts: { type: "string", default: "15" },
+    // Write the rows as JSON here (bench/run.mjs reads them) and print no tables.
+    json: { type: "string" },
     // Internal: run one timed worker start (bundle dir, or "" for a clean start) and print JSON.
     child: { type: "string" },
   },
@@ -60,8 +62,12 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+// Rows for bench/run.mjs's one table (see there for their shape).
+const jsonRows = [];
+
 /** Prints rows of [label, value] as a small two-column table. */
 function table(title, rows) {
+  if (values.json) return;
   console.log(`\n${title}`);
   const w = Math.max(...rows.map((r) => r[0].length));
   const v = Math.max(...rows.map((r) => r[1].length));
@@ -194,6 +200,16 @@ table(`route: in process (app.fetch, no sockets), ${ROUNDS} rounds x ${REQUESTS}
   ["ratio (plugin / bare)", ratio(plugin / bare)],
   ["ratio (worker app / bare)", ratio(workerMs / bare)],
 ]);
+jsonRows.push({
+  id: "route-in-process",
+  label: "Plugin route against a bare h3 route, in process (app.fetch)",
+  unit: "µs",
+  ours: plugin,
+  baseline: bare,
+  baselineLabel: "bare h3 route",
+  ratio: bare / plugin,
+  ratioMeaning: "throughput, plugin / bare",
+});
 
 // Over real HTTP: node:http + toNodeHandler on loopback, one keep-alive connection, sequential.
 if (HTTP_ROUNDS > 0 && HTTP_REQUESTS > 0) {
@@ -233,6 +249,18 @@ if (HTTP_ROUNDS > 0 && HTTP_REQUESTS > 0) {
       ["ratio (plugin / bare)", ratio(hp / hb)],
       ["ratio (plugin / bare Response)", ratio(hp / hr)],
     ]);
+    jsonRows.push({
+      id: "route-http",
+      label: "Plugin route against a bare h3 route, over HTTP (keep-alive, sequential)",
+      unit: "µs",
+      ours: hp,
+      baseline: hb,
+      baselineLabel: "bare h3 route",
+      ratio: hb / hp,
+      ratioMeaning: "throughput, plugin / bare",
+      target: { op: ">=", value: 0.9 },
+      detail: { bare_response_us: hr },
+    });
   } finally {
     agent.destroy();
     await new Promise((resolve) => server.close(resolve));
@@ -327,7 +355,19 @@ try {
       [`whole process: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsWall / cleanWall)],
     ],
   );
-  console.log(`  every ${PLUGINS}-plugin start had all ${PLUGINS} active, none failed, routes answering: yes\n`);
+  if (!values.json) console.log(`  every ${PLUGINS}-plugin start had all ${PLUGINS} active, none failed, routes answering: yes\n`);
+  jsonRows.push({
+    id: "startup",
+    label: `Worker start with ${PLUGINS} plugins (among ${PACKAGES} packages), whole process`,
+    unit: "ms",
+    ours: pluginsWall,
+    baseline: cleanWall,
+    baselineLabel: "a clean start (no plugins)",
+    ratio: pluginsWall / cleanWall,
+    target: { op: "<=", value: 1.2 },
+    detail: { load_ms: withPlugins, clean_load_ms: clean },
+  });
 } finally {
   await rm(base, { recursive: true, force: true });
 }
+if (values.json) await writeFile(values.json, JSON.stringify({ rows: jsonRows }, null, 2));

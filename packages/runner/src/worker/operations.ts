@@ -5,6 +5,7 @@
  * the new worker serves the new bundle, or with the error while this worker still serves.
  */
 import { realpath } from "node:fs/promises";
+import { preloadInstaller } from "@cosmo/bundler";
 import type { PluginService } from "@cosmo/core";
 import { bundleAndSync } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
@@ -42,7 +43,12 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
   const ops = ctx.operations ?? createOperationsContext({ dataDir: ctx.dataDir, store: ctx.store });
   return {
     install: (record) => installPlugin(ops, record),
-    uninstall: (record) => uninstallPlugin(ops, record),
+    uninstall: (record) => {
+      // An apply usually follows, and it needs npm's installer, which the worker does not load
+      // at start (a second of CPU on a busy machine): load it while the client is between calls.
+      preloadInstaller();
+      return uninstallPlugin(ops, record);
+    },
     apply: async () => {
       const startedAt = performance.now();
       const { bundle, sync } = await bundleAndSync(ops);
