@@ -8,8 +8,8 @@
 import { access, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage, isCosmoError, type Manifest } from "@cosmo/core";
-import Arborist from "@npmcli/arborist";
-import pacote from "pacote";
+import type Arborist from "@npmcli/arborist";
+import type pacote from "pacote";
 import semver from "semver";
 import { bundleManifest, packCacheDir } from "./bundle";
 import { defaultBundleDir } from "./bundle-dirs";
@@ -17,6 +17,7 @@ import type { Conflict } from "./conflicts";
 import { readHost } from "./host";
 import { buildIdealTreeInMemory, scratchRoot } from "./ideal-tree";
 import { integrityError } from "./integrity";
+import { loadArborist, loadPacote } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
 import {
   collisionConflicts,
@@ -276,7 +277,8 @@ export function createChecker(options: CheckerOptions): Checker {
     const name = source.name;
     let packument: Packument;
     try {
-      packument = (await pacote.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
+      const [Arborist, pacoteLib] = await Promise.all([loadArborist(), loadPacote()]);
+      packument = (await pacoteLib.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
     } catch {
       return checkOnce(request); // not-found and registry failures are told by the full check
     }

@@ -23,7 +23,12 @@ export function loadPacote(): Promise<typeof pacote> {
 /**
  * Starts loading Arborist and pacote in the background, for a process that expects to check or
  * sync soon (a worker that was just asked to uninstall a plugin will likely be asked to apply).
+ * Resolves once both are loaded.
  */
-export function preloadInstaller(): void {
-  void Promise.all([loadArborist(), loadPacote()]).catch(() => undefined);
+export function preloadInstaller(): Promise<void> {
+  // Never rejects: a failed load shows up, with its reason, at the call that needs the module.
+  return Promise.all([loadArborist(), loadPacote()]).then(
+    () => undefined,
+    () => undefined,
+  );
 }

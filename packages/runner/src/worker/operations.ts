@@ -46,7 +46,7 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     uninstall: (record) => {
       // An apply usually follows, and it needs npm's installer, which the worker does not load
       // at start (a second of CPU on a busy machine): load it while the client is between calls.
-      preloadInstaller();
+      void preloadInstaller();
       return uninstallPlugin(ops, record);
     },
     apply: async () => {
