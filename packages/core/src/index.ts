@@ -59,4 +59,4 @@ export type { LoadOptions } from "./loader";
 
 // Routing
 export { createRouter, errorResponse } from "./router";
-export type { CosmoRouter } from "./router";
+export type { CosmoRouter, RouterOptions } from "./router";

@@ -85,6 +85,30 @@ describe("createRouter", () => {
     expect(await (await call("/zigbee/async")).json()).toEqual([1, 2]);
   });
 
+  it("builds its own answers with the Response class the host gives, and passes a plugin's Response through", async () => {
+    class HostResponse extends Response {}
+    const own = new Response("mine", { status: 202 });
+    const service = new PluginService({ logger: quietLogger().logger });
+    const router = createRouter(service, { Response: HostResponse });
+    await service.register(
+      definePlugin({
+        setup(ctx) {
+          ctx.route("GET", "/json", () => ({ ok: true }));
+          ctx.route("GET", "/empty", () => undefined);
+          ctx.route("GET", "/own", () => own);
+        },
+      }),
+      { manifest: manifest("zigbee", "/zigbee") },
+    );
+    const call = (path: string, init?: RequestInit) => router.fetch(new Request(`http://host.test${path}`, init));
+    const json = await call("/zigbee/json");
+    expect(json).toBeInstanceOf(HostResponse);
+    expect(await json.json()).toEqual({ ok: true });
+    expect(await call("/zigbee/empty")).toBeInstanceOf(HostResponse);
+    expect((await call("/zigbee/json", { method: "HEAD" })).constructor).toBe(HostResponse);
+    expect(await call("/zigbee/own")).toBe(own);
+  });
+
   it("answers a value JSON cannot encode with 500 COSMO_E_ROUTE_RESPONSE_INVALID", async () => {
     const { call } = await host((ctx) => {
       ctx.route("GET", "/bigint", () => ({ n: 1n }));

@@ -31,8 +31,15 @@ let core;
 let runner;
 let h3;
 let h3node;
+let FastResponse;
 try {
-  [core, runner, h3, h3node] = await Promise.all([import("@cosmo/core"), import("cosmo-runner"), import("h3"), import("h3/node")]);
+  [core, runner, h3, h3node, { FastResponse }] = await Promise.all([
+    import("@cosmo/core"),
+    import("cosmo-runner"),
+    import("h3"),
+    import("h3/node"),
+    import("srvx"),
+  ]);
 } catch (error) {
   console.error("Cannot import the built cosmo-runner / @cosmo/core: run `npm run build` first.\n", error);
   process.exit(1);
@@ -129,7 +136,8 @@ const helloPlugin = () =>
 const service = new PluginService({ logger: quiet });
 const info = await service.register(helloPlugin(), { manifest });
 if (info.status !== "active") throw new Error(`the bench plugin did not load: ${JSON.stringify(info.error)}`);
-const router = createRouter(service);
+// As the worker mounts it (worker/app.ts): answers built as srvx's FastResponse.
+const router = createRouter(service, { Response: FastResponse });
 const app = new H3({ silent: true });
 app.get("/bare", () => ({ ok: true }));
 // The same answer as a web Response, the way core's router hands it back: over node:http, h3

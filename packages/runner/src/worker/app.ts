@@ -8,6 +8,7 @@
 import { createError, createRouter, type CosmoRouter } from "@cosmo/core";
 import { consola } from "consola";
 import { H3 } from "h3";
+import { FastResponse } from "srvx";
 import { reloadBody } from "../api/schemas";
 import { createApp, DEFAULT_BODY_LIMIT } from "../app";
 import { readOptionalJson } from "../http/body";
@@ -52,7 +53,9 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     logger,
     operations: { installed: async () => installedPlugins(loaded), ...options.operations },
   });
-  const router = createRouter(loaded.service);
+  // h3 writes srvx's FastResponse straight to the socket; a global Response it pipes through a
+  // web stream (see RouterOptions.Response).
+  const router = createRouter(loaded.service, { Response: FastResponse });
   const app = new H3({
     silent: true,
     onError: (error, event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger })),
