@@ -1,10 +1,11 @@
 import { consola } from "consola";
-import { H3 } from "h3";
+import { H3, type H3Event } from "h3";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../package.json";
 import { createOpenApiDocument } from "./api/openapi";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
 import { authGuard, bodyLimitGuard, hostGuard } from "./http/guards";
+import { registerPage } from "./http/page";
 import type { PluginOperations } from "./operations";
 import { registerPluginRoutes } from "./routes/plugins";
 import type { PluginStore } from "./store/types";
@@ -41,10 +42,11 @@ export function createApp(options: CreateAppOptions): H3 {
   const logger = options.logger ?? consola.withTag("cosmo-runner");
   const startedAt = Date.now();
 
+  const toErrorResponse = (error: unknown, event: H3Event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger }));
   const app = new H3({
     // h3 would print unhandled errors itself; toCosmoError logs them once, with the route.
     silent: true,
-    onError: (error, event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger })),
+    onError: toErrorResponse,
   });
 
   app.use(hostGuard(options.allowedHosts));
@@ -60,6 +62,7 @@ export function createApp(options: CreateAppOptions): H3 {
 
   app.get("/openapi.json", () => createOpenApiDocument());
 
-  registerPluginRoutes(app, { store: options.store, operations: options.operations });
+  registerPage(app);
+  registerPluginRoutes(app, { store: options.store, operations: options.operations, toErrorResponse });
   return app;
 }

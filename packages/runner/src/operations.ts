@@ -1,18 +1,20 @@
+import type { ProgressReporter } from "./operations/progress";
 import type { PluginRecord } from "./store/types";
 
 /**
  * The work behind the RPC endpoints (check, bundle, sync, reload), given to `createApp` by
  * whoever owns it. The app stays a thin HTTP face: it looks records up, calls these and sends
  * their results as JSON. A method may throw a Cosmo error (COSMO_E_CONFLICT gives the 409 with
- * details.conflicts); each endpoint exists only when its method is given.
+ * details.conflicts); each endpoint exists only when its method is given. The long ones take a
+ * ProgressReporter: what a client that asked for `text/event-stream` sees as it happens.
  */
 export interface PluginOperations {
   /** `POST /plugins/:id/install`: check and track the plugin; resolves to the updated record. */
-  install(record: PluginRecord): Promise<PluginRecord>;
+  install(record: PluginRecord, report?: ProgressReporter): Promise<PluginRecord>;
   /** `POST /plugins/:id/uninstall`, and `DELETE /plugins/:id` of an installed record. */
-  uninstall(record: PluginRecord): Promise<PluginRecord>;
+  uninstall(record: PluginRecord, report?: ProgressReporter): Promise<PluginRecord>;
   /** `POST /plugins/apply`: bundle, sync and reload; resolves to a JSON-able summary. */
-  apply(): Promise<unknown>;
+  apply(report?: ProgressReporter): Promise<unknown>;
   /** `GET /plugins/installed`: the plugins the running worker has registered. */
   installed(): Promise<unknown>;
   /** `GET /plugins/report`: what a bug report needs (lockfile, plugins, versions). */

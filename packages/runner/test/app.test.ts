@@ -247,7 +247,7 @@ describe("admin API over HTTP", () => {
       const a = await add("a@1");
       const installed = await served.request("POST", `/plugins/${a.id}/install`, { headers: AUTH });
       expect(installed.json).toMatchObject({ id: a.id, install_status: "installed" });
-      expect(ops.install).toHaveBeenCalledWith(a);
+      expect(ops.install).toHaveBeenCalledWith(a, expect.any(Function));
       expect((await served.request("POST", `/plugins/${a.id}/uninstall`, { headers: AUTH })).json.install_status).toBe("pending");
       expectError(await served.request("POST", "/plugins/nope/install", { headers: AUTH }), 404, "COSMO_E_RECORD_NOT_FOUND");
       expect(ops.install).toHaveBeenCalledTimes(1);

@@ -40,10 +40,14 @@ export function hostGuard(allowed: readonly string[] = []): Middleware {
   };
 }
 
-/** Requires `Authorization: Bearer <token>` on POST, PUT, PATCH and DELETE; reads stay open. */
+/**
+ * Requires `Authorization: Bearer <token>` on POST, PUT, PATCH and DELETE; reads stay open. A
+ * request that does present credentials must present the right ones, whatever its method: a
+ * client (the manager page) learns that its token is wrong from its first read, not its first write.
+ */
 export function authGuard(token: string): Middleware {
   return (event: H3Event) => {
-    if (!MUTATING.has(event.req.method.toUpperCase())) return;
+    if (!MUTATING.has(event.req.method.toUpperCase()) && !event.req.headers.has("authorization")) return;
     const match = /^Bearer\s+(\S+)\s*$/i.exec(event.req.headers.get("authorization") ?? "");
     if (!match?.[1] || !tokensEqual(match[1], token)) throw createError("COSMO_E_AUTH_REQUIRED");
   };

@@ -3,14 +3,18 @@ import { getRouterParam, type H3, type H3Event } from "h3";
 import { createPluginBody, rpcBody } from "../api/schemas";
 import { readOptionalJson, readValidatedJson } from "../http/body";
 import { jsonResponse } from "../http/errors";
+import { progressStream, wantsEventStream } from "../http/sse";
 import type { PluginOperations } from "../operations";
 import { addPluginRecord } from "../operations/add";
+import { silentProgress, type ProgressReporter } from "../operations/progress";
 import type { PluginRecord, PluginStore } from "../store/types";
 
 /** What the plugin routes need. */
 export interface PluginRoutesOptions {
   store: PluginStore;
   operations?: Partial<PluginOperations>;
+  /** The error response for what an operation threw (the app's error handler); streams send its body as their `error` event. */
+  toErrorResponse: (error: unknown, event: H3Event) => Response;
 }
 
 // Both spellings answer: the seed's API writes `/plugins/`, most clients send `/plugins`.
@@ -21,7 +25,7 @@ const both = (path: string) => [path, `${path}/`];
  * static paths (installed, report, apply) are registered before `/plugins/:id`; rou3 prefers a
  * static segment over a parameter anyway, so `GET /plugins/installed` never reads as an id.
  */
-export function registerPluginRoutes(app: H3, { store, operations = {} }: PluginRoutesOptions): void {
+export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorResponse }: PluginRoutesOptions): void {
   const record = async (event: H3Event): Promise<PluginRecord> => {
     const id = getRouterParam(event, "id") ?? "";
     const found = await store.get(id);
@@ -29,18 +33,24 @@ export function registerPluginRoutes(app: H3, { store, operations = {} }: Plugin
     return found;
   };
 
+  // The long work answers as JSON, or as server-sent progress when the client asks (sse.ts).
+  const answer = (event: H3Event, work: (report: ProgressReporter) => Promise<unknown>) =>
+    wantsEventStream(event) ? progressStream(work, (error) => toErrorResponse(error, event)) : work(silentProgress);
+
   const { install, uninstall, apply, installed, report } = operations;
   if (installed) app.get("/plugins/installed", () => installed());
   if (report) app.get("/plugins/report", () => report());
-  if (apply) app.post("/plugins/apply", () => apply());
+  if (apply) app.post("/plugins/apply", (event) => answer(event, (progress) => apply(progress)));
   // With `{ apply: true }` the answer is the record plus `apply` (what apply returned); the
   // record is changed first, so a failed apply still leaves it installed (or uninstalled).
-  const rpc = (run: (r: PluginRecord) => Promise<PluginRecord>) => async (event: H3Event) => {
+  const rpc = (run: (r: PluginRecord, progress: ProgressReporter) => Promise<PluginRecord>) => async (event: H3Event) => {
     const found = await record(event);
     const { apply: andApply } = await readOptionalJson(event, rpcBody, {});
     if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
-    const updated = await run(found);
-    return andApply && apply ? { ...updated, apply: await apply() } : updated;
+    return answer(event, async (progress) => {
+      const updated = await run(found, progress);
+      return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
+    });
   };
   if (install) app.post("/plugins/:id/install", rpc(install));
   if (uninstall) app.post("/plugins/:id/uninstall", rpc(uninstall));

@@ -93,6 +93,9 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
   app.all("/openapi.json", toAdmin);
   app.all("/plugins", toAdmin);
   app.all("/plugins/**", toAdmin);
+  // The plugin manager page (http/page.ts): the admin app's too, so no plugin can answer there.
+  app.all("/_cosmo", toAdmin);
+  app.all("/_cosmo/**", toAdmin);
 
   // Everything else is a plugin's. The Host guard stands here too (a rebinding page must not
   // reach a plugin's webhooks either), and the body limit; the admin token does not: webhooks

@@ -10,6 +10,7 @@ import type { PluginService } from "@cosmo/core";
 import { bundleAndSync } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { installPlugin, uninstallPlugin } from "../operations/install";
+import { phase, silentProgress } from "../operations/progress";
 import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
 import type { PluginStore } from "../store/types";
@@ -42,21 +43,28 @@ export interface WorkerContext {
 export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> {
   const ops = ctx.operations ?? createOperationsContext({ dataDir: ctx.dataDir, store: ctx.store });
   return {
-    install: (record) => installPlugin(ops, record),
+    install: (record, report = silentProgress) =>
+      phase(report, "check", `Checking ${record.source} against the host and the installed plugins`, () => installPlugin(ops, record), (r) => ({
+        message: `No conflicts: ${r.name} is installed; apply to serve it`,
+      })),
     uninstall: (record) => {
       // An apply usually follows, and it needs npm's installer, which the worker does not load
       // at start (a second of CPU on a busy machine): load it while the client is between calls.
       void preloadInstaller();
       return uninstallPlugin(ops, record);
     },
-    apply: async () => {
+    apply: async (report = silentProgress) => {
       const startedAt = performance.now();
-      const { bundle, sync } = await bundleAndSync(ops);
+      const { bundle, sync } = await bundleAndSync(ops, report);
       // Nothing changed and this very worker serves the bundle: answer now, no reload.
       const served = !sync.changed && !ctx.clean && ctx.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === ctx.bundle;
+      if (served) report({ phase: "reload", state: "done", message: `Nothing changed: this worker already serves bundle ${sync.bundle}`, took_ms: 0 });
       const reload: ReloadResult = served
         ? { bundle: ctx.bundle, bundleId: sync.bundle, pid: process.pid, plugins: countPlugins(ctx.service), took_ms: 0 }
-        : await ctx.requestReload({ rollbackOnFailure: true, reason: "apply" });
+        : await phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => ctx.requestReload({ rollbackOnFailure: true, reason: "apply" }), (r) => ({
+            message: `The new worker serves bundle ${sync.bundle}: ${r.plugins.active} active, ${r.plugins.failed} failed`,
+            plugins: r.plugins.total,
+          }));
       return {
         plugins: bundle.sources,
         bundle: sync.bundle,

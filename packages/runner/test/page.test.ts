@@ -1,0 +1,184 @@
+/**
+ * The plugin manager page in a real browser: Debian's chromium driven by playwright-core (which
+ * never downloads a browser), against the real `cosmo-runner` bin with plugins from the test
+ * registry. Everything is done as a person would: by label and role, with the keyboard where a
+ * person would use it. Screenshots go to test/.output/page; with COSMO_UPDATE_SCREENSHOTS=1 they
+ * also replace the ones in the docs (docs/public/screenshots).
+ */
+import { mkdir, mkdtemp, readFile, rm, copyFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
+import { registryEnv } from "../../bundler/test/helpers/registry";
+import type {} from "../../bundler/test/setup/registry";
+import { EXAMPLE, publishExample, runnerDir } from "./helpers/e2e";
+import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { systemBinary } from "./helpers/system-binary";
+
+const browser = systemBinary(
+  "chromium",
+  "the plugin manager page's browser tests",
+  "apt-get install -y chromium (Debian's; playwright-core drives it and never downloads a browser)",
+);
+
+const CONFLICTING = "plugin-peer-core-2"; // peers @cosmo/core@^2; the runner has 0.1.0
+const OUTPUT = join(runnerDir, "test", ".output", "page");
+const DOCS_SCREENSHOTS = join(runnerDir, "..", "..", "docs", "public", "screenshots");
+// Long steps (install from the registry, apply with a reload) on a machine shared with others.
+const STEP = { timeout: 90_000 };
+
+/** Keeps a screenshot for the docs; the page looks the same in every run but the ids and times. */
+async function shoot(page: Page, name: string): Promise<void> {
+  const file = join(OUTPUT, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  if (process.env.COSMO_UPDATE_SCREENSHOTS === "1") {
+    await mkdir(DOCS_SCREENSHOTS, { recursive: true });
+    await copyFile(file, join(DOCS_SCREENSHOTS, `${name}.png`));
+  }
+}
+
+describe.skipIf(!browser.available)("the plugin manager page in chromium", { timeout: 240_000 }, () => {
+  let env: Record<string, string>;
+  let npmDir: string;
+  let dataDir: string;
+  let profileDir: string;
+  let runner: (CliProcess & { url: string }) | undefined;
+  let token: string;
+  let context: BrowserContext;
+  let page: Page;
+  const requests: string[] = [];
+
+  beforeEach(() =>
+    onTestFailed(async () => {
+      console.error(`runner stdout:\n${runner?.stdout()}\nrunner stderr:\n${runner?.stderr()}`);
+      await page?.screenshot({ path: join(OUTPUT, "failure.png"), fullPage: true }).catch(() => undefined);
+    }),
+  );
+
+  beforeAll(async () => {
+    const registryUrl = inject("registryUrl");
+    await publishExample(registryUrl);
+    const made = await registryEnv(registryUrl);
+    env = made.env as Record<string, string>;
+    npmDir = made.dir;
+    dataDir = await mkdtemp(join(tmpdir(), "cosmo-page-"));
+    profileDir = await mkdtemp(join(tmpdir(), "cosmo-page-chromium-"));
+    await mkdir(OUTPUT, { recursive: true });
+    runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], env);
+    token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
+    context = await chromium.launchPersistentContext(profileDir, {
+      executablePath: browser.path,
+      headless: true,
+      acceptDownloads: true,
+      viewport: { width: 1100, height: 800 },
+      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on("request", (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`));
+    page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
+  }, 120_000);
+
+  afterAll(async () => {
+    await context?.close();
+    if (runner) await stopRunner(runner);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(profileDir, { recursive: true, force: true });
+    await rm(npmDir, { recursive: true, force: true });
+  });
+
+  it("asks for the token and shows no data before it has the right one", async () => {
+    await page.goto(`${runner!.url}/_cosmo`);
+    expect(new URL(page.url()).pathname).toBe("/_cosmo/");
+    // The token field has the focus: a person can type at once.
+    await page.getByLabel("Admin token").waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("token");
+    expect(await page.getByRole("heading", { name: "Add a plugin" }).isVisible()).toBe(false);
+
+    await page.keyboard.type("not-the-token");
+    await page.keyboard.press("Enter");
+    await page.getByRole("alert").filter({ hasText: "refused this token" }).waitFor();
+    expect(await page.getByLabel("Admin token").getAttribute("aria-invalid")).toBe("true");
+    expect(await page.getByRole("heading", { name: "Add a plugin" }).isVisible()).toBe(false);
+    // Nothing but the page itself and the one check of the token was asked for.
+    expect(requests.filter((r) => !r.startsWith("GET /_cosmo"))).toEqual(["GET /plugins"]);
+    await shoot(page, "manager-sign-in");
+  });
+
+  it("adds the smart switch by name, installs it, applies it with live progress, and lists its routes", async () => {
+    await page.getByLabel("Admin token").fill(token);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "Add a plugin" }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("cosmo-admin-token"))).toBe(token);
+
+    // Keyboard: the source field, Enter submits; "install right away" is on by default.
+    await page.getByLabel("Source", { exact: true }).fill(EXAMPLE);
+    await page.getByLabel("Source", { exact: true }).press("Enter");
+    const item = page.getByRole("listitem", { name: EXAMPLE });
+    await item.locator(".badge.installed").waitFor(STEP);
+    await item.getByText("not served yet").waitFor();
+    // The check's progress was reported in the live region.
+    expect(await page.locator("#activity-log").innerText()).toMatch(/Done: No conflicts: cosmo-plugin-smart-switch is installed/);
+
+    await page.getByRole("button", { name: "Apply changes" }).click();
+    // The first phase shows while the work goes on, before the result.
+    await page.locator("#activity-log").getByText(/Done: Bundled manifest written: 1 plugin\b/).waitFor(STEP);
+    await page.locator("#activity-log").getByText(/^Applied: the runner serves bundle/).waitFor(STEP);
+    const log = await page.locator("#activity-log").innerText();
+    expect(log).toMatch(/Done: Bundle \S+ installed: \d+ packages?/);
+    expect(log).toMatch(/Done: The new worker serves bundle \S+: 1 active, 0 failed/);
+    expect(await page.locator("#activity-log").getAttribute("aria-live")).toBe("polite");
+
+    const running = page.getByRole("table");
+    await running.getByRole("rowheader", { name: /smart-switch/ }).waitFor(STEP);
+    const routes = await running.locator(".routes li").allInnerTexts();
+    expect(routes).toEqual(expect.arrayContaining(["GET /zigbee/state", "POST /zigbee/toggle"]));
+    await item.getByText("served: active").waitFor();
+    await shoot(page, "manager-applied");
+
+    // The route the page lists answers.
+    const state = await fetch(`${runner!.url}/zigbee/state`);
+    expect(state.status).toBe(200);
+  });
+
+  it("explains a conflict: both sides, the package, the ranges and the fix", async () => {
+    await page.getByLabel("Source", { exact: true }).fill(CONFLICTING);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    const explanation = page.locator(".conflicts");
+    await explanation.waitFor(STEP);
+    const heading = explanation.getByRole("heading", { name: `Why ${CONFLICTING} cannot be installed: 1 conflict` });
+    await heading.waitFor();
+    // The reader is taken to the explanation.
+    expect(await heading.evaluate((el) => el === document.activeElement)).toBe(true);
+    const text = await explanation.innerText();
+    expect(text).toContain("Peer dependency conflict");
+    expect(text).toContain(`${CONFLICTING} wants`);
+    expect(text).toContain("@cosmo/core ^2.0.0");
+    expect(text).toContain("Found, held by host");
+    expect(text).toContain("@cosmo/core 0.1.0");
+    expect(text).toMatch(/Fix: \S/);
+    const item = page.getByRole("listitem", { name: CONFLICTING });
+    await item.locator(".badge.failed").waitFor();
+    expect(await page.locator("#activity-log").innerText()).toMatch(/Refused: 1 conflict/);
+    await explanation.scrollIntoViewIfNeeded();
+    await shoot(page, "manager-conflict");
+  });
+
+  it("downloads the bug report with the bundle's lockfile", async () => {
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByRole("button", { name: "Download the bug report" }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^cosmo-report-.*\.json$/);
+    const report = JSON.parse(await readFile((await download.path())!, "utf8"));
+    expect(JSON.stringify(report)).toContain(EXAMPLE);
+    await page.getByRole("status").filter({ hasText: "Bug report downloaded." }).waitFor();
+  });
+
+  it("keeps the token for the tab only, and forgets it on sign-out", async () => {
+    await page.reload();
+    await page.getByRole("heading", { name: "Add a plugin" }).waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Admin token").waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem("cosmo-admin-token"))).toBeNull();
+    expect(await page.getByRole("heading", { name: "Add a plugin" }).isVisible()).toBe(false);
+    expect(await page.locator("#records").innerText()).toBe("");
+  });
+});
