@@ -15,6 +15,7 @@ export const sidebar: DefaultTheme.SidebarItem[] = [
       { text: "Quick start", link: "/guide/quick-start" },
       { text: "Writing a plugin", link: "/guide/writing-a-plugin" },
       { text: "Embedding core in your server", link: "/guide/embedding" },
+      { text: "The plugin manager page", link: "/guide/manager-page" },
       { text: "Production", link: "/guide/production" },
       { text: "Troubleshooting", link: "/guide/troubleshooting" },
     ],
