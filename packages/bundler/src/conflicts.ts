@@ -166,7 +166,8 @@ function notAPluginReason(c: NotAPluginConflict): string {
   }
 }
 
-interface Explained {
+/** One conflict in sentences: what is wrong, both sides when there are two, and the fix. */
+export interface ConflictExplanation {
   message: string;
   hint: string;
   /** "wants" and "found" lines, for conflicts with two sides. */
@@ -174,7 +175,7 @@ interface Explained {
 }
 
 /** The sentences for one conflict; the one place conflicts become text. */
-function explain(c: Conflict): Explained {
+function explain(c: Conflict): ConflictExplanation {
   switch (c.kind) {
     case "peer": {
       const holder = holderName(c.heldBy);
@@ -277,6 +278,14 @@ function explain(c: Conflict): Explained {
       };
     }
   }
+}
+
+/**
+ * One conflict as sentences, for a client that lays them out itself (the manager page shows the
+ * two sides and the fix apart); `renderConflicts` joins the same sentences into one text.
+ */
+export function explainConflict(conflict: Conflict): ConflictExplanation {
+  return explain(conflict);
 }
 
 /** One sentence for one conflict (logs, an error's summary); `renderConflicts` gives the whole story. */

@@ -33,10 +33,11 @@ export type { CheckedPlugin, CheckRequest, CheckResult, Checker, CheckerOptions 
 export { candidateVersions } from "./versions";
 export type { Packument, PackumentVersion, SkippedVersion } from "./versions";
 export { integrityError } from "./integrity";
-export { conflictMessage, renderConflicts, renderSkipped } from "./conflicts";
+export { conflictMessage, explainConflict, renderConflicts, renderSkipped } from "./conflicts";
 export type {
   AlreadyInstalledConflict,
   Conflict,
+  ConflictExplanation,
   ConflictKind,
   DuplicateSingletonConflict,
   EngineConflict,

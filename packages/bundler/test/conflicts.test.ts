@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { renderConflicts, type Conflict } from "../src/conflicts";
+import { explainConflict, renderConflicts, type Conflict } from "../src/conflicts";
 
 const peer: Conflict = {
   kind: "peer",
@@ -19,6 +19,13 @@ describe("renderConflicts", () => {
     expect(text).toContain("plugin-peer-shared-2 wants shared-lib ^2.0.0");
     expect(text).toContain("found shared-lib 1.0.0, held by plugin-peer-shared-1");
     expect(text).toContain("Fix: Install only one of");
+  });
+
+  it("is made of the sentences explainConflict gives a client that lays them out itself", () => {
+    const explained = explainConflict(peer);
+    expect(explained.sides).toEqual(["plugin-peer-shared-2 wants shared-lib ^2.0.0", "found shared-lib 1.0.0, held by plugin-peer-shared-1"]);
+    const text = renderConflicts([peer]);
+    for (const sentence of [explained.message, explained.hint, ...explained.sides!]) expect(text).toContain(sentence);
   });
 
   it("numbers several conflicts and says when there are none", () => {

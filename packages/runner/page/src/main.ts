@@ -5,7 +5,7 @@
  */
 import { Api, ApiError } from "./api";
 import { startActivity } from "./activity";
-import { isConflictList, type Conflict } from "./conflicts";
+import { conflictReportOf, type ConflictReport } from "./conflicts";
 import { byId, duration } from "./dom";
 import { renderRecords, type RecordActions } from "./records";
 import { renderRunning } from "./running";
@@ -19,7 +19,7 @@ const state = {
   installed: null as Installed | null,
   health: null as Health | null,
   caps: { disable: false, enable: false, upgrade: false },
-  conflicts: new Map<string, Conflict[]>(),
+  conflicts: new Map<string, ConflictReport>(),
   upgrading: new Set<string>(),
   busy: false,
 };
@@ -117,10 +117,12 @@ async function act(label: string, subject: PluginRecord | null | (() => PluginRe
   } catch (error) {
     // The record may be made by the work itself (add, then install): ask for it afterwards.
     const record = typeof subject === "function" ? subject() : subject;
-    if (error instanceof ApiError && error.body.code === "COSMO_E_CONFLICT" && record && isConflictList(error.body.details?.conflicts)) {
-      state.conflicts.set(record.id, error.body.details.conflicts);
+    const report = error instanceof ApiError && error.body.code === "COSMO_E_CONFLICT" ? conflictReportOf(error.body.details) : null;
+    if (report && record) {
+      state.conflicts.set(record.id, report);
       focus = `conflicts-${record.id}`;
-      say(`${record.source} cannot be installed: ${error.body.details.conflicts.length} conflict(s), explained under ${record.name}.`);
+      const count = report.conflicts.length;
+      say(`${record.source} cannot be installed: ${count} conflict${count === 1 ? "" : "s"}, explained under ${record.name}.`);
     } else {
       say(`${label} failed: ${describe(error)}`);
     }
@@ -142,7 +144,7 @@ async function operation(title: string, path: string, body: unknown, record: Plu
     activity.finish(true, message);
     return message;
   } catch (error) {
-    const conflicts = error instanceof ApiError && isConflictList(error.body.details?.conflicts) ? error.body.details.conflicts : null;
+    const conflicts = error instanceof ApiError ? conflictReportOf(error.body.details)?.conflicts : undefined;
     activity.finish(false, conflicts ? `Refused: ${conflicts.length} conflict${conflicts.length === 1 ? "" : "s"} (explained under the plugin)` : `Failed: ${describe(error)}`);
     throw error;
   }

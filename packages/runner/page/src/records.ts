@@ -3,7 +3,7 @@
  * record's, and the running worker's where it serves the plugin), quarantine, errors (conflicts
  * explained), and the actions the record's state and the runner allow.
  */
-import { isConflictList, renderConflicts, type Conflict } from "./conflicts";
+import { renderConflicts, type ConflictReport } from "./conflicts";
 import { h } from "./dom";
 import type { PluginRecord, RunningPlugin } from "./types";
 
@@ -12,7 +12,7 @@ export interface RecordsView {
   records: PluginRecord[];
   running: RunningPlugin[];
   /** Conflicts of installs refused in this session, by record id (a record may keep only text). */
-  conflicts: Map<string, Conflict[]>;
+  conflicts: Map<string, ConflictReport>;
   /** Which optional actions the runner has. */
   caps: { disable: boolean; enable: boolean; upgrade: boolean };
   /** Records whose upgrade form is open. */
@@ -66,14 +66,17 @@ function quarantineNote(record: PluginRecord, served: RunningPlugin | undefined)
 }
 
 function errors(record: PluginRecord, view: RecordsView, served: RunningPlugin | undefined): HTMLElement | null {
-  const conflicts = view.conflicts.get(record.id) ?? (isConflictList(record.conflicts) ? record.conflicts : undefined);
-  if (conflicts) {
-    const block = renderConflicts(record.source, conflicts);
+  const report = view.conflicts.get(record.id);
+  if (report && record.install_status === "failed") {
+    const block = renderConflicts(record.source, report);
     block.id = `conflicts-${record.id}`;
-    block.firstElementChild?.setAttribute("tabindex", "-1");
     return block;
   }
-  if (record.error_message) return h("div", { class: "failure" }, h("p", { class: "kind" }, "Last error"), h("pre", {}, record.error_message));
+  // A refusal from before this page was opened: the record keeps the same explanation as text.
+  if (record.error_message) {
+    const title = Array.isArray(record.conflicts) && record.conflicts.length > 0 ? `Why ${record.source} cannot be installed` : "Last error";
+    return h("div", { class: "failure", id: `conflicts-${record.id}` }, h("h4", { tabindex: "-1" }, title), h("pre", {}, record.error_message));
+  }
   if (served?.status === "failed" && served.error) {
     return h("div", { class: "failure" }, h("p", { class: "kind" }, "Failed to start"), h("pre", {}, `${served.error.code ?? ""} ${served.error.message ?? ""}`.trim()));
   }

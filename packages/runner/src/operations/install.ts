@@ -6,6 +6,7 @@
 import {
   addTracked,
   conflictMessage,
+  explainConflict,
   listTracked,
   removeTracked,
   renderConflicts,
@@ -38,7 +39,16 @@ export function conflictError(source: string, conflicts: Conflict[], plugin?: st
   const summary = conflicts.map((c) => conflictMessage(c).replace(/\.$/, "")).join("; ");
   const passed = plugin === undefined ? "" : renderSkipped(plugin, skipped);
   const text = passed === "" ? renderConflicts(conflicts) : `${renderConflicts(conflicts)}\n\n${passed}`;
-  return createError("COSMO_E_CONFLICT", { source, summary, conflicts, skipped, text, ...(plugin ? { plugin } : {}) });
+  // `explanations[i]` is conflicts[i] in sentences (message, sides, fix): what the manager page lays out.
+  return createError("COSMO_E_CONFLICT", {
+    source,
+    summary,
+    conflicts,
+    explanations: conflicts.map(explainConflict),
+    skipped,
+    text,
+    ...(plugin ? { plugin } : {}),
+  });
 }
 
 /**
