@@ -32,7 +32,8 @@ describe("cosmo-runner/client", () => {
   });
 
   it("has one method per endpoint, named after its operationId", () => {
-    for (const e of endpoints) expect(typeof (client as unknown as Record<string, unknown>)[e.operationId], e.operationId).toBe("function");
+    // The manager page's files (auth: public) are for browsers, not for the typed client.
+    for (const e of endpoints.filter((x) => x.auth !== "public")) expect(typeof (client as unknown as Record<string, unknown>)[e.operationId], e.operationId).toBe("function");
   });
 
   it("adds, reads, lists and removes a record; each answer matches its schema", async () => {

@@ -20,8 +20,12 @@ import {
   rpcResultSchema,
 } from "./schemas";
 
-/** Who may call an endpoint: `admin` always needs the token; `read` needs it when reads are guarded (see --read-auth). */
-export type EndpointAuth = "admin" | "read";
+/**
+ * Who may call an endpoint: `admin` always needs the token; `read` needs it when reads are guarded
+ * (see --read-auth); `public` never does (the manager page's own files: a browser loads them
+ * before it has a token, and they hold no data).
+ */
+export type EndpointAuth = "admin" | "read" | "public";
 
 /** One endpoint: what it takes, what it answers, which errors it is known for. */
 export interface Endpoint {
@@ -34,8 +38,10 @@ export interface Endpoint {
   auth: EndpointAuth;
   /** The request body; `optional` when a bare request is accepted too. */
   body?: { schema: z.ZodType; optional?: boolean };
-  /** The success status and its body (none for 204). */
-  success: { status: number; schema?: z.ZodType; description: string };
+  /** The success status and its body (none for 204); `mediaType` for a body that is not JSON (the page's files). */
+  success: { status: number; schema?: z.ZodType; mediaType?: string; description: string };
+  /** True when the endpoint also answers `text/event-stream` progress to `Accept: text/event-stream` (http/sse.ts). */
+  streams?: boolean;
   /** The error codes worth naming for this endpoint (every endpoint may also answer the guards' errors). */
   errors?: string[];
 }
@@ -101,6 +107,7 @@ export const endpoints: readonly Endpoint[] = [
     description: "Answers once the new worker serves the new bundle; on failure the old worker keeps serving.",
     auth: "admin",
     success: { status: 200, schema: applyResultSchema, description: "The new bundle serves" },
+    streams: true,
     errors: ["COSMO_E_RESOLVE_FAILED", "COSMO_E_SYNC_FAILED", "COSMO_E_WORKER_START_FAILED", "COSMO_E_RELOAD_UNAVAILABLE"],
   },
   {
@@ -140,6 +147,7 @@ export const endpoints: readonly Endpoint[] = [
     auth: "admin",
     body: { schema: rpcBody, optional: true },
     success: { status: 200, schema: rpcResultSchema, description: "The record, installed" },
+    streams: true,
     errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_CONFLICT", "COSMO_E_SOURCE_FORBIDDEN"],
   },
   {
@@ -150,6 +158,32 @@ export const endpoints: readonly Endpoint[] = [
     auth: "admin",
     body: { schema: rpcBody, optional: true },
     success: { status: 200, schema: rpcResultSchema, description: "The record, pending" },
+    streams: true,
     errors: ["COSMO_E_RECORD_NOT_FOUND"],
+  },
+  {
+    method: "get",
+    path: "/_cosmo",
+    operationId: "managerPage",
+    summary: "The plugin manager page (HTML)",
+    description: "`/_cosmo` redirects to `/_cosmo/`, which answers the page. It shows nothing until the user gives the admin token.",
+    auth: "public",
+    success: { status: 200, mediaType: "text/html", description: "The page" },
+  },
+  {
+    method: "get",
+    path: "/_cosmo/app.js",
+    operationId: "managerPageScript",
+    summary: "The manager page's script",
+    auth: "public",
+    success: { status: 200, mediaType: "text/javascript", description: "The script" },
+  },
+  {
+    method: "get",
+    path: "/_cosmo/style.css",
+    operationId: "managerPageStyle",
+    summary: "The manager page's style sheet",
+    auth: "public",
+    success: { status: 200, mediaType: "text/css", description: "The style sheet" },
   },
 ];

@@ -23,6 +23,17 @@ function ref(schema: z.ZodType): Json {
 
 const json = (schema: z.ZodType) => ({ "application/json": { schema: ref(schema) } });
 
+// What a client that sends `Accept: text/event-stream` gets from the long operations (http/sse.ts).
+const eventStream = {
+  "text/event-stream": {
+    schema: {
+      type: "string",
+      description:
+        "Server-sent events: `progress` ({ phase: check | bundle | sync | reload, state: start | done, message, took_ms?, plugins?, packages? }) as each phase starts and ends, then one `result` (the JSON body of the plain answer) or one `error` ({ status, error: { code, message, details } }).",
+    },
+  },
+};
+
 /** The statuses an endpoint's known errors answer with, each with its codes. */
 function errorResponses(endpoint: Endpoint): Json {
   const codes = [
@@ -55,15 +66,19 @@ function operation(endpoint: Endpoint): Json {
     operationId: endpoint.operationId,
     summary: endpoint.summary,
     ...(endpoint.description ? { description: endpoint.description } : {}),
-    tags: [endpoint.path.startsWith("/plugins") ? "plugins" : "runner"],
+    tags: [endpoint.path.startsWith("/plugins") ? "plugins" : endpoint.path.startsWith("/_cosmo") ? "page" : "runner"],
     // Reads: the token is needed only when the runner guards reads (--read-auth); `{}` = none.
-    security: endpoint.auth === "admin" ? [{ adminToken: [] }] : [{ adminToken: [] }, {}],
+    security: endpoint.auth === "admin" ? [{ adminToken: [] }] : endpoint.auth === "read" ? [{ adminToken: [] }, {}] : [],
     ...(params.length > 0 ? { parameters: params } : {}),
     ...(endpoint.body ? { requestBody: { required: !endpoint.body.optional, content: json(endpoint.body.schema) } } : {}),
     responses: {
       [String(endpoint.success.status)]: {
         description: endpoint.success.description,
-        ...(endpoint.success.schema ? { content: json(endpoint.success.schema) } : {}),
+        ...(endpoint.success.mediaType
+          ? { content: { [endpoint.success.mediaType]: { schema: { type: "string" } } } }
+          : endpoint.success.schema
+            ? { content: { ...json(endpoint.success.schema), ...(endpoint.streams ? eventStream : {}) } }
+            : {}),
       },
       ...errorResponses(endpoint),
       default: { description: "Any other failure, as a COSMO_E_* error", content: json(errorBodySchema) },
@@ -105,6 +120,7 @@ export function createOpenApiDocument(): Json {
     tags: [
       { name: "runner", description: "The runner itself" },
       { name: "plugins", description: "Plugin records and their install, apply and report" },
+      { name: "page", description: "The plugin manager page's files" },
     ],
     paths,
     components: {
