@@ -38,6 +38,7 @@ export const sidebar: DefaultTheme.SidebarItem[] = [
       { text: "CLI", link: "/reference/cli" },
       ...ifPage({ text: "create-cosmo-plugin", link: "/reference/create-cosmo-plugin" }),
       { text: "Error codes", link: "/reference/errors" },
+      { text: "Performance", link: "/reference/performance" },
     ],
   },
 ];
