@@ -23,6 +23,7 @@ const browser = systemBinary(
 );
 
 const CONFLICTING = "plugin-peer-core-2"; // peers @cosmo/core@^2; the runner has 0.1.0
+const VERSIONED = "plugin-versions"; // 1.0.0 and 1.1.0 fit any host: what upgrade moves between
 const OUTPUT = join(runnerDir, "test", ".output", "page");
 const DOCS_SCREENSHOTS = join(runnerDir, "..", "..", "docs", "public", "screenshots");
 // Long steps (install from the registry, apply with a reload) on a machine shared with others.
@@ -79,6 +80,17 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   }, 120_000);
 
+  /** Whether the runner has an action, asked the way the page asks: the action for a record that cannot exist. */
+  async function runnerHas(action: string): Promise<boolean> {
+    const res = await fetch(`${runner!.url}/plugins/00000000-0000-4000-8000-000000000000/${action}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: "{}",
+    });
+    const body = (await res.json()) as { error?: { code?: string } };
+    return body.error?.code !== "COSMO_E_API_ROUTE_NOT_FOUND";
+  }
+
   afterAll(async () => {
     await context?.close();
     if (runner) await stopRunner(runner);
@@ -133,7 +145,8 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await running.getByRole("rowheader", { name: /smart-switch/ }).waitFor(STEP);
     const routes = await running.locator(".routes li").allInnerTexts();
     expect(routes).toEqual(expect.arrayContaining(["GET /zigbee/state", "POST /zigbee/toggle"]));
-    await item.getByText("served: active").waitFor();
+    await item.locator(".badge.active").waitFor();
+    await item.getByText("served at 1.0.0").waitFor();
     await shoot(page, "manager-applied");
 
     // The route the page lists answers.
@@ -162,6 +175,47 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     expect(await page.locator("#activity-log").innerText()).toMatch(/Refused: 1 conflict/);
     await explanation.scrollIntoViewIfNeeded();
     await shoot(page, "manager-conflict");
+  });
+
+  it("shows Disable and Enable only when the runner has them, and when it has, they work", async () => {
+    const item = page.getByRole("listitem", { name: EXAMPLE });
+    if (!(await runnerHas("disable"))) {
+      // No dead buttons: an action the runner does not offer is not shown.
+      expect(await item.getByRole("button", { name: `Disable ${EXAMPLE}` }).count()).toBe(0);
+      return;
+    }
+    await item.getByRole("button", { name: `Disable ${EXAMPLE}` }).click();
+    await item.locator(".badge.disabled").waitFor(STEP);
+    await page.getByRole("status").filter({ hasText: `${EXAMPLE} is disabled` }).waitFor();
+    await shoot(page, "manager-disabled");
+    await item.getByRole("button", { name: `Enable ${EXAMPLE}` }).click();
+    await page.getByRole("status").filter({ hasText: `${EXAMPLE} is enabled` }).waitFor(STEP);
+    await item.getByRole("button", { name: `Disable ${EXAMPLE}` }).waitFor();
+  });
+
+  it("shows Upgrade only when the runner has it, and when it has, moves a plugin to the version asked for", async () => {
+    if (!(await runnerHas("upgrade"))) {
+      expect(await page.getByRole("button", { name: /^Upgrade/ }).count()).toBe(0);
+      return;
+    }
+    await page.getByLabel("Source", { exact: true }).fill(`${VERSIONED}@1.0.0`);
+    await page.getByLabel("Source", { exact: true }).press("Enter");
+    const item = page.getByRole("listitem", { name: new RegExp(`^${VERSIONED}`) });
+    await item.locator(".badge.installed").waitFor(STEP);
+    await item.getByRole("button", { name: `Upgrade… ${VERSIONED}` }).click();
+    // The form opens with the focus in its field.
+    const field = page.getByLabel(`Version or range for ${VERSIONED}`);
+    await field.waitFor();
+    expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    await field.fill("1.1.0");
+    await field.press("Enter");
+    await page.getByRole("status").filter({ hasText: /is installed/ }).waitFor(STEP);
+    await item.getByText("1.1.0").first().waitFor(STEP);
+    await page.getByRole("button", { name: "Apply changes" }).click();
+    await page.locator("#activity-log").getByText(/^Applied: the runner serves bundle/).waitFor(STEP);
+    await page.getByRole("table").getByText("GET /versions/version").waitFor(STEP);
+    const served = await fetch(`${runner!.url}/versions/version`);
+    expect(await served.text()).toContain("1.1.0");
   });
 
   it("downloads the bug report with the bundle's lockfile", async () => {

@@ -153,9 +153,18 @@ async function operation(title: string, path: string, body: unknown, record: Plu
 function outcome(title: string, result: Record<string, unknown>): string {
   const reload = result.reload as { bundleId?: string; plugins?: { active: number; failed: number }; took_ms?: number } | undefined;
   if (reload?.plugins) {
-    return `Applied: the runner serves bundle ${reload.bundleId ?? "(none)"} with ${reload.plugins.active} active and ${reload.plugins.failed} failed plugin(s) (${duration(result.took_ms as number | undefined)}).`;
+    const failed = reload.plugins.failed;
+    return `Applied: the runner serves bundle ${reload.bundleId ?? "(none)"} with ${reload.plugins.active} active plugin${reload.plugins.active === 1 ? "" : "s"}${failed ? ` and ${failed} failed` : ""} (${duration(result.took_ms as number | undefined)}).`;
   }
-  if (typeof result.install_status === "string") return `${title}: done, ${String(result.name)} is ${result.install_status}.`;
+  const name = String(result.name ?? "");
+  // With { apply } the answer carries what apply did; without, the change waits for an apply.
+  const after = result.apply ? "" : "; apply to take effect";
+  if (result.enabled === false) return `${name} is disabled${after}.`;
+  if (result.enabled === true) return `${name} is enabled${after}.`;
+  if (result.install_status === "installed") {
+    return `${title}: done, ${name}${typeof result.version === "string" ? ` ${result.version}` : ""} is installed${after}.`;
+  }
+  if (typeof result.install_status === "string") return `${title}: done, ${name} is ${result.install_status}${after}.`;
   return `${title}: done.`;
 }
 

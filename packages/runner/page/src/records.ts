@@ -33,7 +33,8 @@ export interface RecordActions {
 
 /** The running plugin a record stands for: same package name, else same plugin name. */
 export function runningFor(record: PluginRecord, running: RunningPlugin[]): RunningPlugin | undefined {
-  return running.find((p) => p.package === record.name) ?? running.find((p) => p.name === record.name);
+  const pkg = typeof record.package === "string" ? record.package : record.name;
+  return running.find((p) => p.package === pkg) ?? running.find((p) => p.name === record.name);
 }
 
 function isDisabled(record: PluginRecord, served: RunningPlugin | undefined): boolean {
@@ -46,9 +47,13 @@ function isQuarantined(record: PluginRecord, served: RunningPlugin | undefined):
 
 function statusLine(record: PluginRecord, served: RunningPlugin | undefined): HTMLElement {
   const badges: HTMLElement[] = [h("span", { class: `badge ${record.install_status}` }, record.install_status)];
-  if (record.status && record.status !== record.install_status) badges.push(h("span", { class: `badge ${record.status}` }, record.status));
+  // The runner's live status of the plugin (active, failed, disabled, quarantined), where it says.
+  const live = record.status ?? served?.status;
+  if (live && live !== record.install_status) badges.push(h("span", { class: `badge ${live}` }, live));
   let serving: string;
-  if (served) serving = `served: ${served.status}`;
+  if (live === "disabled") serving = served ? "disabled: apply to stop serving it" : "disabled: not loaded";
+  else if (live === "quarantined") serving = "set aside: not loaded";
+  else if (served) serving = `served${served.version ? ` at ${served.version}` : ""}`;
   else if (record.install_status === "installed") serving = "not served yet: apply to serve it";
   else serving = "not served";
   return h("p", { class: "state" }, h("span", { class: "visually-hidden" }, "Status: "), ...badges, h("span", { class: "serving" }, serving));
@@ -57,7 +62,8 @@ function statusLine(record: PluginRecord, served: RunningPlugin | undefined): HT
 function quarantineNote(record: PluginRecord, served: RunningPlugin | undefined): HTMLElement | null {
   if (!isQuarantined(record, served)) return null;
   const q = record.quarantine ?? {};
-  const reason = q.reason ?? q.message ?? served?.error?.message ?? record.error_message ?? "it took its worker down";
+  const error = record.error as { message?: string } | undefined;
+  const reason = q.reason ?? q.message ?? error?.message ?? served?.error?.message ?? "it took its worker down";
   const when = q.at ?? q.since;
   const parts = [`Quarantined: ${reason}`];
   if (q.count !== undefined) parts.push(`${q.count} fault${q.count === 1 ? "" : "s"}`);
@@ -76,6 +82,10 @@ function errors(record: PluginRecord, view: RecordsView, served: RunningPlugin |
   if (record.error_message) {
     const title = Array.isArray(record.conflicts) && record.conflicts.length > 0 ? `Why ${record.source} cannot be installed` : "Last error";
     return h("div", { class: "failure", id: `conflicts-${record.id}` }, h("h4", { tabindex: "-1" }, title), h("pre", {}, record.error_message));
+  }
+  const liveError = record.error as { code?: string; message?: string } | undefined;
+  if (record.status === "failed" && liveError?.message) {
+    return h("div", { class: "failure", id: `conflicts-${record.id}` }, h("h4", { tabindex: "-1" }, "Failed to start"), h("pre", {}, `${liveError.code ?? ""} ${liveError.message}`.trim()));
   }
   if (served?.status === "failed" && served.error) {
     return h("div", { class: "failure" }, h("p", { class: "kind" }, "Failed to start"), h("pre", {}, `${served.error.code ?? ""} ${served.error.message ?? ""}`.trim()));
@@ -131,7 +141,7 @@ function recordItem(record: PluginRecord, view: RecordsView, actions: RecordActi
   return h(
     "li",
     { class: "record", "aria-labelledby": titleId },
-    h("h3", { id: titleId, tabindex: "-1", "data-focus": `${record.id}:title` }, record.name),
+    h("h3", { id: titleId, tabindex: "-1", "data-focus": `${record.id}:title` }, record.name, typeof record.version === "string" ? h("span", { class: "version" }, ` ${record.version}`) : null),
     h("p", { class: "source" }, h("span", { class: "visually-hidden" }, "Source: "), h("code", {}, record.source)),
     statusLine(record, served),
     quarantineNote(record, served),

@@ -14,6 +14,12 @@ export interface PluginRecord {
   conflicts?: Conflict[] | null;
   /** The plugin's state in the set, where the runner reports it (disabled, quarantined...). */
   status?: string;
+  /** The exact version installed, where the runner pins it. */
+  version?: string | null;
+  /** The package the record resolved to, where the runner says. */
+  package?: string;
+  /** The live status's error (a failed setup, a quarantine). */
+  error?: { code?: string; message?: string };
   /** Why and since when the plugin is quarantined, where the runner reports it. */
   quarantine?: { reason?: string; at?: string; since?: string; count?: number; code?: string; message?: string } | null;
   [field: string]: unknown;
