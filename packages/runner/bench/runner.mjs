@@ -56,6 +56,8 @@ const { values } = parseArgs({
     starts: { type: "string", default: "15" },
     // Write the rows as JSON here (bench/run.mjs reads them) and print no tables.
     json: { type: "string" },
+    // Write a CPU profile of each timed worker start into this dir.
+    profile: { type: "string" },
     // Internal: run one timed worker start (bundle dir, or "" for a clean start) and print JSON.
     child: { type: "string" },
   },
@@ -94,6 +96,8 @@ if (values.child !== undefined) {
   const loaded = await runner.loadBundle(bundle, quiet);
   const router = core.createRouter(loaded.service);
   const ms = performance.now() - started;
+  // When this process could serve: spawn -> ready is the start the parent reports.
+  const readyAt = performance.timeOrigin + performance.now();
   const counts = runner.countPlugins(loaded.service);
   // Not timed: the plugins really answer (the first and the last one loaded).
   let answered = 0;
@@ -101,7 +105,7 @@ if (values.child !== undefined) {
     const res = await router.fetch(new Request(`http://127.0.0.1${info.manifest.webhook_prefix}/hello`));
     if (res.status === 200 && (await res.json()).ok === true) answered++;
   }
-  process.stdout.write(JSON.stringify({ ms, ...counts, diagnostics: loaded.diagnostics.length, answered }));
+  process.stdout.write(JSON.stringify({ ms, readyAt, ...counts, diagnostics: loaded.diagnostics.length, answered }));
   await loaded.service.shutdown();
   router.close();
   process.exit(0);
@@ -332,7 +336,9 @@ try {
   const self = fileURLToPath(import.meta.url);
   const start = (dir) => {
     const started = performance.now();
-    const child = spawnSync(process.execPath, [self, "--child", dir], { encoding: "utf8" });
+    const spawnedAt = performance.timeOrigin + started;
+    const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+    const child = spawnSync(process.execPath, [...profile, self, "--child", dir], { encoding: "utf8" });
     const wallMs = performance.now() - started;
     if (child.status !== 0) throw new Error(`worker start (${dir || "clean"}) exited ${child.status}:\n${child.stderr}`);
     const result = JSON.parse(child.stdout);
@@ -340,7 +346,7 @@ try {
     if (result.active !== expected || result.failed !== 0 || result.diagnostics !== 0 || result.answered !== Math.min(expected, 2)) {
       throw new Error(`worker start (${dir || "clean"}): expected ${expected} active plugins answering, got ${child.stdout}`);
     }
-    return { ...result, wallMs };
+    return { ...result, wallMs, readyMs: result.readyAt - spawnedAt };
   };
 
   const modes = { clean: "", plugins: bundle };
@@ -350,6 +356,8 @@ try {
   const withPlugins = median(starts.plugins.map((s) => s.ms));
   const cleanWall = median(starts.clean.map((s) => s.wallMs));
   const pluginsWall = median(starts.plugins.map((s) => s.wallMs));
+  const cleanReady = median(starts.clean.map((s) => s.readyMs));
+  const pluginsReady = median(starts.plugins.map((s) => s.readyMs));
   table(
     `startup: ${PLUGINS} plugins among ${PACKAGES} other packages against a clean start, ${STARTS} fresh processes each, medians`,
     [
@@ -361,19 +369,22 @@ try {
       [`whole process, ${PLUGINS} plugins (spawn to exit)`, `${pluginsWall.toFixed(1)} ms`],
       ["whole process: difference per plugin", `${((pluginsWall - cleanWall) / PLUGINS).toFixed(3)} ms`],
       [`whole process: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsWall / cleanWall)],
+      ["spawn to ready, clean", `${cleanReady.toFixed(1)} ms`],
+      [`spawn to ready, ${PLUGINS} plugins`, `${pluginsReady.toFixed(1)} ms`],
+      [`spawn to ready: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsReady / cleanReady)],
     ],
   );
   if (!values.json) console.log(`  every ${PLUGINS}-plugin start had all ${PLUGINS} active, none failed, routes answering: yes\n`);
   jsonRows.push({
     id: "startup",
-    label: `Worker start with ${PLUGINS} plugins (among ${PACKAGES} packages), whole process`,
+    label: `Worker start with ${PLUGINS} plugins (among ${PACKAGES} packages), spawn to ready`,
     unit: "ms",
-    ours: pluginsWall,
-    baseline: cleanWall,
+    ours: pluginsReady,
+    baseline: cleanReady,
     baselineLabel: "a clean start (no plugins)",
-    ratio: pluginsWall / cleanWall,
+    ratio: pluginsReady / cleanReady,
     target: { op: "<=", value: 1.2 },
-    detail: { load_ms: withPlugins, clean_load_ms: clean },
+    detail: { load_ms: withPlugins, clean_load_ms: clean, spawn_to_exit_ms: pluginsWall, clean_spawn_to_exit_ms: cleanWall },
   });
 } finally {
   await rm(base, { recursive: true, force: true });
