@@ -29,6 +29,28 @@ const DOCS_SCREENSHOTS = join(runnerDir, "..", "..", "docs", "public", "screensh
 // Long steps (install from the registry, apply with a reload) on a machine shared with others.
 const STEP = { timeout: 90_000 };
 
+/**
+ * The controls a screen reader would announce without a name, from Chromium's own accessibility
+ * tree (what assistive technology reads), e.g. `button ""`.
+ */
+async function unnamedControls(page: Page): Promise<string[]> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { nodes } = (await cdp.send("Accessibility.getFullAXTree")) as {
+      nodes: { ignored: boolean; role?: { value: string }; name?: { value: string } }[];
+    };
+    const named = new Set(["button", "textbox", "checkbox", "link", "progressbar", "table", "group"]);
+    const controls = nodes.filter((n) => !n.ignored && named.has(n.role?.value ?? ""));
+    // The tree is the page's: its buttons and fields are there (a check of nothing would pass).
+    expect(controls.filter((n) => n.role?.value === "button").length).toBeGreaterThan(5);
+    return controls
+      .filter((n) => !(n.name?.value ?? "").trim())
+      .map((n) => `${n.role!.value} ""`);
+  } finally {
+    await cdp.detach();
+  }
+}
+
 /** Keeps a screenshot for the docs; the page looks the same in every run but the ids and times. */
 async function shoot(page: Page, name: string): Promise<void> {
   const file = join(OUTPUT, `${name}.png`);
@@ -148,6 +170,7 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await item.locator(".badge.active").waitFor();
     await item.getByText("served at 1.0.0").waitFor();
     await shoot(page, "manager-applied");
+    expect(await unnamedControls(page)).toEqual([]);
 
     // The route the page lists answers.
     const state = await fetch(`${runner!.url}/zigbee/state`);
