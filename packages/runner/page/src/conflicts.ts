@@ -40,6 +40,11 @@ const KINDS: Record<string, string> = {
   "already-installed": "Already installed at another version",
 };
 
+/** A conflict kind as a person reads it ("Peer dependency conflict"). */
+export function kindLabel(kind: string): string {
+  return KINDS[kind] ?? kind;
+}
+
 const isExplanation = (e: unknown): e is Explanation =>
   typeof e === "object" && e !== null && typeof (e as Explanation).message === "string" && typeof (e as Explanation).hint === "string";
 

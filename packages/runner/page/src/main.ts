@@ -9,7 +9,7 @@ import { conflictReportOf, type ConflictReport } from "./conflicts";
 import { byId, duration } from "./dom";
 import { renderRecords, type RecordActions } from "./records";
 import { renderRunning } from "./running";
-import type { Health, Installed, PluginRecord } from "./types";
+import type { Health, Installed, Outdated, PluginRecord } from "./types";
 
 const TOKEN_KEY = "cosmo-admin-token";
 
@@ -21,6 +21,7 @@ const state = {
   caps: { disable: false, enable: false, upgrade: false },
   conflicts: new Map<string, ConflictReport>(),
   upgrading: new Set<string>(),
+  outdated: new Map<string, Outdated | "loading" | null>(),
   busy: false,
 };
 
@@ -61,7 +62,10 @@ const actions: RecordActions = {
   },
   toggleUpgrade: (r) => {
     if (state.upgrading.has(r.id)) state.upgrading.delete(r.id);
-    else state.upgrading.add(r.id);
+    else {
+      state.upgrading.add(r.id);
+      void loadOutdated(r);
+    }
     render(state.upgrading.has(r.id) ? `${r.id}:upgrade-input` : `${r.id}:upgrade`);
   },
   remove: (r) => {
@@ -78,7 +82,15 @@ function render(focusKey?: string): void {
   const keep = focusKey ?? active?.dataset.focus;
   byId("records").replaceChildren(
     renderRecords(
-      { records: state.records, running: state.installed?.plugins ?? [], conflicts: state.conflicts, caps: state.caps, upgrading: state.upgrading, busy: state.busy },
+      {
+        records: state.records,
+        running: state.installed?.plugins ?? [],
+        conflicts: state.conflicts,
+        caps: state.caps,
+        upgrading: state.upgrading,
+        outdated: state.outdated,
+        busy: state.busy,
+      },
       actions,
     ),
   );
@@ -88,6 +100,20 @@ function render(focusKey?: string): void {
   byId("main").setAttribute("aria-busy", String(state.busy));
   // A re-render replaces the buttons: put the focus back where it was (or where asked).
   if (keep) document.querySelector<HTMLElement>(`[data-focus="${CSS.escape(keep)}"]`)?.focus();
+}
+
+/** The record's newer versions, where the runner lists them (GET /plugins/outdated); quietly none where not. */
+async function loadOutdated(record: PluginRecord): Promise<void> {
+  state.outdated.set(record.id, "loading");
+  let found: Outdated | null = null;
+  try {
+    const answer = await state.api!.get<{ plugins?: Outdated[] }>("/plugins/outdated");
+    found = answer.plugins?.find((p) => p.id === record.id) ?? null;
+  } catch {
+    // A runner without the list: the form works without it.
+  }
+  state.outdated.set(record.id, found);
+  if (state.upgrading.has(record.id)) render();
 }
 
 // ---- data --------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  */
 import { renderConflicts, type ConflictReport } from "./conflicts";
 import { h } from "./dom";
-import type { PluginRecord, RunningPlugin } from "./types";
+import { kindLabel } from "./conflicts";
+import type { Outdated, PluginRecord, RunningPlugin } from "./types";
 
 /** What the list needs besides the records. */
 export interface RecordsView {
@@ -17,6 +18,8 @@ export interface RecordsView {
   caps: { disable: boolean; enable: boolean; upgrade: boolean };
   /** Records whose upgrade form is open. */
   upgrading: Set<string>;
+  /** Newer versions by record id, once asked for ("loading" meanwhile). */
+  outdated: Map<string, Outdated | "loading" | null>;
   busy: boolean;
 }
 
@@ -97,7 +100,31 @@ function button(label: string, record: PluginRecord, action: string, onclick: ()
   return h("button", { type: "button", class: extra, "data-focus": `${record.id}:${action}`, "aria-label": `${label} ${record.name}`, disabled: busy, onclick }, label);
 }
 
-function upgradeForm(record: PluginRecord, actions: RecordActions, busy: boolean): HTMLElement {
+function newerVersions(outdated: Outdated | "loading" | null | undefined): HTMLElement | null {
+  if (outdated === undefined || outdated === null) return null;
+  if (outdated === "loading") return h("p", { class: "help" }, "Looking for newer versions…");
+  if (outdated.skipped) return h("p", { class: "help" }, `Newer versions: not looked for (${outdated.skipped}).`);
+  if (outdated.newer.length === 0) return h("p", { class: "help" }, `No newer version than ${outdated.current ?? "the installed one"}.`);
+  return h(
+    "div",
+    { class: "newer" },
+    h("p", { class: "help" }, outdated.fits ? `Newer versions (the newest that fits is ${outdated.fits}):` : "Newer versions (none fits):"),
+    h(
+      "ul",
+      {},
+      ...outdated.newer.map((v) =>
+        h(
+          "li",
+          {},
+          h("code", {}, v.version),
+          v.fits ? " fits" : ` does not fit: ${[...new Set(v.conflicts.map((c) => `${kindLabel(c.kind)}${typeof c.package === "string" ? ` (${c.package})` : ""}`))].join(", ")}`,
+        ),
+      ),
+    ),
+  );
+}
+
+function upgradeForm(record: PluginRecord, actions: RecordActions, busy: boolean, outdated: Outdated | "loading" | null | undefined): HTMLElement {
   const inputId = `upgrade-${record.id}`;
   const input = h("input", { id: inputId, type: "text", autocomplete: "off", spellcheck: "false", "aria-describedby": `${inputId}-help`, "data-focus": `${record.id}:upgrade-input` });
   return h(
@@ -118,6 +145,7 @@ function upgradeForm(record: PluginRecord, actions: RecordActions, busy: boolean
       h("button", { type: "submit", disabled: busy, "data-focus": `${record.id}:upgrade-submit` }, "Upgrade"),
       h("button", { type: "button", class: "quiet", onclick: () => actions.toggleUpgrade(record) }, "Cancel"),
     ),
+    newerVersions(outdated),
   );
 }
 
@@ -146,7 +174,7 @@ function recordItem(record: PluginRecord, view: RecordsView, actions: RecordActi
     statusLine(record, served),
     quarantineNote(record, served),
     h("div", { class: "actions", role: "group", "aria-label": `Actions for ${record.name}` }, ...buttons),
-    view.upgrading.has(record.id) && view.caps.upgrade ? upgradeForm(record, actions, b) : null,
+    view.upgrading.has(record.id) && view.caps.upgrade ? upgradeForm(record, actions, b, view.outdated.get(record.id)) : null,
     errors(record, view, served),
   );
 }

@@ -54,3 +54,15 @@ export interface Health {
   plugins?: Record<string, number>;
   [field: string]: unknown;
 }
+
+/** One plugin's newer versions (`GET /plugins/outdated`, where the runner has it). */
+export interface Outdated {
+  id: string;
+  name: string;
+  current: string | null;
+  /** The newest newer version that fits: what upgrade picks with no version given. */
+  fits: string | null;
+  newer: { version: string; fits: boolean; conflicts: Conflict[] }[];
+  /** Why the plugin was not looked at. */
+  skipped: string | null;
+}
