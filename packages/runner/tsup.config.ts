@@ -25,7 +25,7 @@ async function buildPage(): Promise<void> {
 export default defineConfig({
   // index: the library; client: cosmo-runner/client; cli: what bin/cosmo-runner.js runs; worker: what the supervisor forks
   // (src/supervisor.ts finds it as ./worker.js beside itself, so all three sit in dist/).
-  entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts", worker: "src/worker/main.ts" },
+  entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts", worker: "src/worker/main.ts", watchdog: "src/worker/watchdog-thread.ts" },
   format: ["esm"],
   dts: { entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts" } },
   clean: true,

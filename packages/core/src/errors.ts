@@ -109,6 +109,16 @@ export const errorCatalog = {
     message: (p) =>
       `${s(p.package)} declares the plugin name ${s(p.plugin)}, which ${s(p.other)} already uses; ${s(p.package)} was skipped. Uninstall one of the two packages, or change the "name" in one cosmo.json.`,
   },
+  COSMO_E_PLUGIN_CRASHED: {
+    status: 500,
+    message: (p) =>
+      `${s(p.plugin)} ${c(p.fault)}${p.reason ? `: ${c(p.reason)}` : ""}. Its fault is contained: the host keeps serving the other plugins. Report it to the plugin's author.`,
+  },
+  COSMO_E_PLUGIN_QUARANTINED: {
+    status: 409,
+    message: (p) =>
+      `${s(p.plugin)} is quarantined: ${c(p.reason)} (${s(p.count)} time(s), last at ${s(p.at)}). It is not loaded until it is enabled again: fix or upgrade it, then \`cosmo-runner plugins enable ${s(p.package ?? p.plugin)} --apply\`.`,
+  },
   // --- routing ---
   COSMO_E_ROUTE_INVALID: {
     status: 500,

@@ -52,6 +52,10 @@ export type {
   RegisterOptions,
 } from "./service-types";
 
+// Attribution: which plugin's code is running
+export { awaitAsPlugin, currentPlugin, observePluginCalls, runAsPlugin } from "./attribution";
+export type { PluginCallObserver } from "./attribution";
+
 // Loading
 export { coreVersion } from "./version";
 export { checkHostRange, hostRangeSatisfied, instantiatePlugin, loadPlugin, loadPlugins } from "./loader";

@@ -2,6 +2,7 @@
  * The two calls into plugin code the service makes, setup and teardown, each bounded by a
  * timeout and turned into one coded error: a plugin can throw, reject or hang, the host goes on.
  */
+import { awaitAsPlugin } from "./attribution";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "./errors";
 import type { Plugin, PluginContext } from "./plugin";
 
@@ -28,7 +29,7 @@ async function withTimeout<T>(fn: () => T | Promise<T>, ms: number): Promise<T |
 /** Runs `plugin.setup(ctx)`; resolves to undefined or the coded error it ended with. */
 export async function runSetup(plugin: Plugin, ctx: PluginContext, timeout: number): Promise<CosmoError | undefined> {
   try {
-    const result = await withTimeout(() => plugin.setup(ctx), timeout);
+    const result = await withTimeout(() => awaitAsPlugin(ctx.name, () => plugin.setup(ctx)), timeout);
     if (result === TIMED_OUT) return createError("COSMO_E_PLUGIN_SETUP_TIMEOUT", { plugin: ctx.name, timeout });
     return undefined;
   } catch (error) {
@@ -43,7 +44,7 @@ export async function runSetup(plugin: Plugin, ctx: PluginContext, timeout: numb
 export async function runTeardown(plugin: Plugin, name: string, timeout: number): Promise<CosmoError | undefined> {
   if (typeof plugin.teardown !== "function") return undefined;
   try {
-    const result = await withTimeout(() => plugin.teardown?.(), timeout);
+    const result = await withTimeout(() => awaitAsPlugin(name, () => plugin.teardown?.()), timeout);
     if (result === TIMED_OUT) {
       return createError("COSMO_E_PLUGIN_TEARDOWN_FAILED", { plugin: name, reason: `it did not finish within ${timeout} ms` });
     }

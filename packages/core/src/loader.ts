@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from "node:url";
 import semver from "semver";
+import { awaitAsPlugin, runAsPlugin } from "./attribution";
 import type { DiscoveredPlugin } from "./discovery";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "./errors";
 import { describeValue, isPluginInstance } from "./lifecycle";
@@ -42,7 +43,8 @@ export function checkHostRange(manifest: Manifest, version: string = coreVersion
 // Dynamic import by file URL so Windows paths and symlinked packages load from their realpath.
 async function importModule(file: string, plugin: string, label: string): Promise<Record<string, unknown>> {
   try {
-    return (await import(pathToFileURL(file).href)) as Record<string, unknown>;
+    // The module's top-level code is the plugin's too (a process.exit there is its fault).
+    return (await awaitAsPlugin(plugin, () => import(pathToFileURL(file).href))) as Record<string, unknown>;
   } catch (error) {
     throw createError("COSMO_E_PLUGIN_IMPORT_FAILED", { plugin, module: label, reason: errorMessage(error) }, { cause: error });
   }
@@ -75,7 +77,7 @@ function instantiate(value: unknown, plugin: string, exportName: string): unknow
   if (isClass(value)) {
     let instance: unknown;
     try {
-      instance = new value();
+      instance = runAsPlugin(plugin, () => new value());
     } catch (error) {
       throw createError("COSMO_E_PLUGIN_CONSTRUCTOR_FAILED", { plugin, reason: errorMessage(error) }, { cause: error });
     }
@@ -137,19 +139,21 @@ async function register(
 }
 
 /**
- * Loads plugins in the given order: constructors and setup run one after the other (so prefix
- * clashes resolve predictably and teardown can go in reverse), while the module imports, most of
- * a start's time, all begin at once.
+ * Loads plugins in the given order. Modules are imported one at a time, so when a module's
+ * top-level code blocks or kills the process exactly one plugin was being imported (a host's
+ * watchdog can name it). Then every setup starts at once, each with its own timeout: N slow
+ * plugins cost one timeout, not N. Registration still claims names and prefixes in list order
+ * (synchronously, before any setup runs), so clashes resolve predictably and teardown can go in
+ * reverse.
  */
 export async function loadPlugins(list: readonly DiscoveredPlugin[], service: PluginService, options: LoadOptions = {}): Promise<PluginInfo[]> {
-  const imports = list.map((discovered) => {
+  const imports: Promise<{ value: unknown; exportName: string }>[] = [];
+  for (const discovered of list) {
     const imported = importExport(discovered, options);
-    imported.catch(() => {}); // handled in order by register(); never an unhandled rejection meanwhile
-    return imported;
-  });
-  const infos: PluginInfo[] = [];
-  for (const [i, discovered] of list.entries()) infos.push(await register(discovered, imports[i]!, service, options));
-  return infos;
+    imports.push(imported);
+    await imported.catch(() => {}); // handled by register(); never an unhandled rejection meanwhile
+  }
+  return Promise.all(list.map((discovered, i) => register(discovered, imports[i]!, service, options)));
 }
 
 function asCosmoError(error: unknown, plugin: string): CosmoError {

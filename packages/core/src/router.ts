@@ -5,6 +5,7 @@
  * all mount it.
  */
 import { addRoute, createRouter as createRou3, findRoute, removeRoute } from "rou3";
+import { awaitAsPlugin } from "./attribution";
 import { createError, errorMessage, type CosmoError } from "./errors";
 import { servedPrefix } from "./manifest";
 import type { RouteContext } from "./plugin";
@@ -129,7 +130,7 @@ export function createRouter(service: PluginService, options: RouterOptions = {}
     const routeCtx: RouteContext = Object.freeze({ ...route.ctx, params: decodeParams(match.params), url });
     let response: Response;
     try {
-      response = toResponse(await route.handler(request, routeCtx), route, Res);
+      response = toResponse(await awaitAsPlugin(route.plugin, () => route.handler(request, routeCtx)), route, Res);
     } catch (error) {
       if (isBodyTooLarge(error)) {
         const message = "The request body is larger than this host accepts. Send a smaller body.";

@@ -87,6 +87,8 @@ export class PluginService {
     const pending = runSetup(plugin, handle.ctx, options.setupTimeout ?? this.#setupTimeout);
     entry.settled = pending;
     const error = await pending;
+    // Marked failed while its setup ran (a fault the host attributed to it): it stays failed.
+    if (entry.status !== "loading") return this.#info(entry);
     if (error) {
       // Stop whatever a half-done setup started (timers, sockets) and drop its routes unserved.
       handle.abort(error);
@@ -111,6 +113,20 @@ export class PluginService {
       return this.#fail(detached, error);
     }
     return this.#fail(this.#claim(manifest, source), error);
+  }
+
+  /**
+   * Marks a loading or active plugin `failed` with `error` at once: its routes stop being served
+   * and its signal is aborted. For faults a host attributes to a plugin outside any call the
+   * service made (an unhandled rejection from its timer, say). Its teardown does not run: the
+   * plugin is misbehaving. Undefined when no loading or active plugin has the name.
+   */
+  markFailed(name: string, error: CosmoError): PluginInfo | undefined {
+    const entry = this.#entries.get(name);
+    if (!entry || (entry.status !== "loading" && entry.status !== "active")) return undefined;
+    if (entry.status === "active") this.#emit("unmount", entry.routes);
+    entry.handle?.abort(error);
+    return this.#fail(entry, error);
   }
 
   /** Removes a plugin: its routes go at once, then its signal is aborted and teardown() runs. */

@@ -3,18 +3,27 @@
  * without dropping requests. A reload forks a worker on the current bundle, waits for its
  * `ready` (plugins loaded, listening on the shared port), and only then drains the old worker;
  * if the new one exits or is not ready in time it is killed, the bundle link is rolled back when
- * asked, and the old worker never stopped serving. A worker that dies on its own is restarted
- * with backoff, up to a crash-loop limit.
+ * asked, and the old worker never stopped serving.
+ *
+ * It also contains plugins' faults (Erlang/OTP's supervisor is the model): a fault a worker
+ * attributes to a plugin (exit, uncaught exception, blocked loop, OOM), or a worker that dies
+ * while one plugin loads K times, quarantines the plugin (stored), and the next worker starts
+ * without it at once while the old one drains. A crash nobody can be named for is restarted
+ * with backoff; past the crash-loop limit the runner falls back to the last bundle that served,
+ * then to no plugins. The runner never exits because of a plugin.
  */
 import cluster, { type Worker } from "node:cluster";
+import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { rollback } from "@cosmo/bundler";
-import { createError, errorMessage, type CosmoError } from "@cosmo/core";
+import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import { consola } from "consola";
+import { quarantine } from "./containment/state";
+import { FAULT_FD, FAULT_WORDS, suspectOf, type FaultPlugin, type FaultReport, type PipeLine } from "./worker/fault";
 import {
   isCosmoMessage,
   serializeError,
-  WORKER_CONFIG_ENV,
   type ReadyMessage,
   type ReloadOptions,
   type ReloadResult,
@@ -31,13 +40,23 @@ export interface SupervisorOptions {
   exec?: string;
   /** How long a new worker may take to say ready, in ms (default 60 000). */
   readyTimeout?: number;
-  /** Crash loop: this many unexpected exits (default 5) within `crashWindow` ms (default 60 000) stop restarts. */
+  /**
+   * Crash loop: this many unexpected exits (default 5) within `crashWindow` ms (default 60 000)
+   * that no plugin can be named for make the supervisor fall back to the last bundle that
+   * served, then to no plugins.
+   */
   maxCrashes?: number;
   crashWindow?: number;
+  /** Worker deaths while a plugin loads or runs before it is quarantined (default 2). */
+  maxPluginDeaths?: number;
+  /** Heap limit of each worker in MB (--max-old-space-size); default: Node's own. */
+  maxHeapMb?: number;
   /** Called each time a worker takes traffic (start, reload, restart). */
   onServing?: (ready: ReadyMessage) => void;
-  /** Called when the supervisor gives up (crash loop); the runner should exit non-zero. */
+  /** Called when even a worker with no plugins cannot run (not a plugin's doing); the runner should exit non-zero. */
   onFatal?: (error: CosmoError) => void;
+  /** Called when a plugin is quarantined. */
+  onQuarantine?: (plugin: FaultPlugin, fault: FaultReport) => void;
   /** Where the supervisor's lines go (default: consola tagged cosmo-runner). */
   logger?: SupervisorLogger;
 }
@@ -52,7 +71,23 @@ export interface SupervisorLogger {
 interface StartFailure {
   reason: string;
   error?: SerializedError;
+  /** A plugin was set aside meanwhile: trying again loads without it. */
+  setAside?: boolean;
 }
+
+/** What the supervisor knows about each live worker. */
+interface WorkerState {
+  /** The watchdog's last state: who ran, who was in flight. */
+  last?: { running?: FaultPlugin; inflight: FaultPlugin[] };
+  /** A fault is being handled: its exit is expected and not counted again. */
+  replacing?: boolean;
+  /** Its event loop is blocked: retire it with SIGKILL, it cannot drain. */
+  stalled?: boolean;
+  /** Stops reading its fault pipe for the start attempt (the serving watch reads it anew). */
+  stopReading?: () => void;
+}
+
+const MAX_START_ATTEMPTS = 20;
 
 /** Runs and reloads the server workers of one runner (cluster primary only). */
 export class Supervisor {
@@ -64,12 +99,23 @@ export class Supervisor {
   #queue: Promise<unknown> = Promise.resolve();
   #stopping = false;
   #crashes: number[] = [];
+  readonly #workers = new WeakMap<Worker, WorkerState>();
+  /** Deaths attributed to each package, towards maxPluginDeaths. */
+  readonly #deaths = new Map<string, number>();
+  /** The last bundle a worker served from (null: none); the first fallback. */
+  #lastServed: string | null | undefined;
 
   constructor(options: SupervisorOptions) {
     if (!cluster.isPrimary) throw new Error("Supervisor runs in the cluster primary only");
     this.#options = options;
     this.#log = options.logger ?? consola.withTag("cosmo-runner");
-    cluster.setupPrimary({ exec: options.exec ?? fileURLToPath(new URL("./worker.js", import.meta.url)), args: [] });
+    cluster.setupPrimary({
+      exec: options.exec ?? fileURLToPath(new URL("./worker.js", import.meta.url)),
+      args: [],
+      execArgv: [...process.execArgv, ...(options.maxHeapMb ? [`--max-old-space-size=${options.maxHeapMb}`] : [])],
+      // fd 4: the fault pipe the worker's watchdog thread writes to (it has no IPC channel).
+      stdio: ["inherit", "inherit", "inherit", "ipc", "pipe"],
+    });
   }
 
   /** The worker taking traffic now, as its ready message described it. */
@@ -87,6 +133,10 @@ export class Supervisor {
    * order. Rejects with COSMO_E_WORKER_START_FAILED while the old worker keeps serving.
    */
   reload(options: ReloadOptions = {}): Promise<ReloadResult> {
+    return this.#enqueue(options);
+  }
+
+  #enqueue(options: ReloadOptions & { fallback?: { bundle: string | null; reason: string } }): Promise<ReloadResult> {
     const run = this.#queue.then(() => this.#reload(options));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -101,17 +151,25 @@ export class Supervisor {
     await Promise.all(all.map((w) => this.#retire(w, false)));
   }
 
-  async #reload(options: ReloadOptions): Promise<ReloadResult> {
+  async #reload(options: ReloadOptions & { fallback?: { bundle: string | null; reason: string } }): Promise<ReloadResult> {
     if (this.#stopping) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner is shutting down" });
     const started = Date.now();
     const { dataDir, clean } = this.#options.config;
-    const bundle = await bundleToLoad(dataDir, clean);
-    let worker: Worker;
-    let ready: ReadyMessage;
-    try {
-      ({ worker, ready } = await this.#spawn(bundle));
-    } catch (failure) {
-      const { reason, error } = failure as StartFailure;
+    const bundle = options.fallback ? options.fallback.bundle : await bundleToLoad(dataDir, clean);
+    let spawned: { worker: Worker; ready: ReadyMessage } | undefined;
+    let failure: StartFailure | undefined;
+    // Each attempt that set a plugin aside (quarantine) tries again without it.
+    for (let attempt = 0; attempt < MAX_START_ATTEMPTS && !spawned; attempt++) {
+      try {
+        spawned = await this.#spawn(bundle, options.fallback?.reason);
+        failure = undefined;
+      } catch (caught) {
+        failure = caught as StartFailure;
+        if (!failure.setAside || this.#stopping) break;
+      }
+    }
+    if (!spawned) {
+      const { reason, error } = failure ?? { reason: "no worker started" };
       let rolledBack = false;
       // Roll back only the bundle that failed: if another sync moved the link meanwhile, leave it.
       if (options.rollbackOnFailure && bundle !== null && (await bundleToLoad(dataDir, false).catch(() => null)) === bundle) {
@@ -129,54 +187,189 @@ export class Supervisor {
         ...(error ? { error } : {}),
       });
     }
+    const { worker, ready } = spawned;
     const old = this.#current;
     this.#current = worker;
     this.#serving = ready;
+    this.#lastServed = ready.bundle;
     this.#watch(worker);
     if (old) void this.#retire(old, true);
     this.#log.info(`worker ${ready.pid} serves ${ready.url} (bundle ${ready.bundleId ?? "none"}, ${options.reason ?? "reload"})`);
     this.#options.onServing?.(ready);
-    return { bundle: ready.bundle, bundleId: ready.bundleId, pid: ready.pid, plugins: ready.plugins, took_ms: Date.now() - started };
+    return {
+      bundle: ready.bundle,
+      bundleId: ready.bundleId,
+      pid: ready.pid,
+      plugins: ready.plugins,
+      took_ms: Date.now() - started,
+      ...(ready.fallback ? { fallback: ready.fallback } : {}),
+    };
   }
 
-  /** Forks a worker and waits for its ready message; rejects with a StartFailure and kills it otherwise. */
-  #spawn(bundle: string | null): Promise<{ worker: Worker; ready: ReadyMessage }> {
-    const worker = cluster.fork({ [WORKER_CONFIG_ENV]: JSON.stringify({ ...this.#options.config, bundle }) });
+  /** Quarantines a plugin for a fault (stored: survives restarts). Resolves once written. */
+  async #quarantine(plugin: FaultPlugin, fault: FaultReport): Promise<void> {
+    const pkg = plugin.package ?? plugin.name;
+    this.#deaths.delete(pkg);
+    this.#log.error(`plugin ${plugin.name} (${pkg}) ${FAULT_WORDS[fault.kind]} (${fault.reason}): quarantined, the next worker starts without it`);
+    await quarantine(this.#options.config.dataDir, {
+      package: pkg,
+      plugin: plugin.name,
+      reason: `${FAULT_WORDS[fault.kind]}: ${fault.reason}`,
+      code: fault.kind,
+    }).catch((error: unknown) => this.#log.error(`could not store the quarantine of ${pkg}: ${errorMessage(error)}`));
+    this.#options.onQuarantine?.(plugin, fault);
+  }
+
+  /**
+   * A worker died on its own while `suspect` was loading or running: one more death against
+   * it, and quarantine once it reaches the limit (at once for an OOM, which is never a fluke).
+   * True when it was quarantined.
+   */
+  async #countDeath(suspect: FaultPlugin | undefined, kind: "out-of-memory" | "worker-died", reason: string): Promise<boolean> {
+    if (!suspect) return false;
+    const pkg = suspect.package ?? suspect.name;
+    const deaths = (this.#deaths.get(pkg) ?? 0) + 1;
+    this.#deaths.set(pkg, deaths);
+    if (kind !== "out-of-memory" && deaths < (this.#options.maxPluginDeaths ?? 2)) {
+      this.#log.warn(`worker ${reason} while plugin ${suspect.name} ran (${deaths} time(s))`);
+      return false;
+    }
+    await this.#quarantine(suspect, { kind, plugin: suspect, reason: `${reason} (${deaths} time(s))`, fatal: true });
+    return true;
+  }
+
+  /** Reads the fault pipe of a worker: watchdog state and stall lines. */
+  #readPipe(worker: Worker, onStall: (line: Extract<PipeLine, { type: "stall" }>) => void): void {
+    const pipe = worker.process.stdio?.[FAULT_FD] as Readable | null | undefined;
+    if (!pipe) return;
+    const state = this.#stateOf(worker);
+    const reader = createInterface({ input: pipe });
+    reader.on("line", (text) => {
+      let line: PipeLine;
+      try {
+        line = JSON.parse(text) as PipeLine;
+      } catch {
+        return; // not a line of ours (a plugin writing to fd 4?): ignored rather than trusted
+      }
+      if (line.type === "state" || line.type === "stall") state.last = { running: line.running, inflight: line.inflight ?? [] };
+      if (line.type === "stall") onStall(line);
+    });
+    state.stopReading = () => reader.removeAllListeners("line");
+  }
+
+  #stateOf(worker: Worker): WorkerState {
+    let state = this.#workers.get(worker);
+    if (!state) this.#workers.set(worker, (state = {}));
+    return state;
+  }
+
+  /**
+   * Forks a worker and waits for its ready message; rejects with a StartFailure and kills it
+   * otherwise. A fault attributed to a plugin while it starts quarantines the plugin and fails
+   * the attempt with `setAside`, so the caller tries again without it.
+   */
+  #spawn(bundle: string | null, fallback?: string): Promise<{ worker: Worker; ready: ReadyMessage }> {
+    // COSMO_ADMIN_TOKEN must not reach plugins: an undefined value drops it from the environment.
+    const worker = cluster.fork({ COSMO_ADMIN_TOKEN: undefined });
+    const config: WorkerConfig = { ...this.#options.config, bundle, faultFd: FAULT_FD, ...(fallback ? { fallback } : {}) };
+    const state = this.#stateOf(worker);
     const timeout = this.#options.readyTimeout ?? 60_000;
     return new Promise((resolve, reject) => {
       let reported: SerializedError | undefined;
-      const timer = setTimeout(() => {
+      let settled = false;
+      const fail = (failure: StartFailure) => {
+        if (settled) return;
+        settled = true;
         cleanup();
-        worker.process.kill("SIGKILL");
-        reject({ reason: `not ready within ${timeout} ms` } satisfies StartFailure);
+        state.replacing = true;
+        if (!worker.isDead()) worker.process.kill("SIGKILL");
+        reject(failure);
+      };
+      const onFault = async (fault: FaultReport) => {
+        if (!fault.fatal || settled) return;
+        if (fault.plugin) {
+          await this.#quarantine(fault.plugin, fault);
+          fail({ reason: `plugin ${fault.plugin.name} ${FAULT_WORDS[fault.kind]} while the worker started`, setAside: true });
+        } else fail({ reason: `${FAULT_WORDS[fault.kind]} while the worker started: ${fault.reason}` });
+      };
+      this.#readPipe(worker, (line) => {
+        void onFault({ kind: "blocked-event-loop", plugin: suspectOf(line), reason: `no event loop turn for ${line.ms} ms`, fatal: true });
+      });
+      const timer = setTimeout(() => {
+        const suspect = suspectOf(state.last);
+        if (suspect) void onFault({ kind: "blocked-event-loop", plugin: suspect, reason: `not ready within ${timeout} ms`, fatal: true });
+        else fail({ reason: `not ready within ${timeout} ms` });
       }, timeout);
       const onMessage = (message: unknown) => {
         if (!isCosmoMessage(message)) return;
+        if (message.type === "config-request") worker.send({ cosmo: true, type: "config", config });
         if (message.type === "start-failed") reported = message.error;
-        if (message.type === "ready") {
+        if (message.type === "fault") void onFault(message.fault);
+        if (message.type === "ready" && !settled) {
+          settled = true;
           cleanup();
           resolve({ worker, ready: message });
         }
       };
       const onExit = (code: number | null, signal: string | null) => {
+        if (settled) return;
+        settled = true;
         cleanup();
         const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        const suspect = reported ? undefined : suspectOf(state.last);
+        if (suspect) {
+          // Died with no word while a plugin loaded: one more death against it (quarantined
+          // at the limit), and another attempt tells more.
+          const oom = signal === "SIGABRT" || code === 134;
+          void this.#countDeath(suspect, oom ? "out-of-memory" : "worker-died", `the worker ${exit} while starting`).then(() =>
+            reject({ reason: `the worker ${exit} while ${suspect.name} loaded`, setAside: true } satisfies StartFailure),
+          );
+          return;
+        }
         reject({ reason: reported ? `${reported.code ?? "error"}: ${reported.message}` : `the worker ${exit} while starting`, error: reported } satisfies StartFailure);
       };
       const cleanup = () => {
         clearTimeout(timer);
         worker.off("message", onMessage);
         worker.off("exit", onExit);
+        state.stopReading?.();
       };
       worker.on("message", onMessage);
       worker.on("exit", onExit);
     });
   }
 
-  /** Serves a worker's reload requests and notices when it dies unexpectedly. */
+  /** Serves a worker's reload requests, handles its faults, and notices when it dies unexpectedly. */
   #watch(worker: Worker): void {
+    const state = this.#stateOf(worker);
+    const onFault = (fault: FaultReport) => {
+      if (state.replacing || this.#stopping) return;
+      state.replacing = true;
+      if (fault.kind === "blocked-event-loop") state.stalled = true;
+      void (async () => {
+        if (fault.plugin) await this.#quarantine(fault.plugin, fault);
+        else this.#log.error(`worker ${worker.process.pid} ${FAULT_WORDS[fault.kind]} (${fault.reason}); no plugin could be named: replacing the worker`);
+        const reason = fault.plugin ? `plugin ${fault.plugin.name} quarantined` : `worker fault: ${fault.kind}`;
+        const replaced = await this.reload({ reason }).then(
+          () => true,
+          (error: unknown) => {
+            this.#log.error(`could not replace the faulty worker: ${errorMessage(error)}`);
+            return false;
+          },
+        );
+        // A blocked worker cannot drain; one that could not be replaced is killed and restarted.
+        if ((state.stalled || !replaced) && !worker.isDead()) worker.process.kill("SIGKILL");
+      })();
+    };
+    this.#readPipe(worker, (line) => {
+      onFault({ kind: "blocked-event-loop", plugin: suspectOf(line), reason: `no event loop turn for ${line.ms} ms`, fatal: true });
+    });
     worker.on("message", (message: unknown) => {
       if (!isCosmoMessage(message)) return;
+      if (message.type === "fault") {
+        if (message.fault.fatal) onFault(message.fault);
+        return;
+      }
       // See ExitingMessage: answering proves every connection handoff before it was read.
       if (message.type === "exiting") {
         if (worker.isConnected()) worker.send({ cosmo: true, type: "exit-ok" });
@@ -193,27 +386,49 @@ export class Supervisor {
       if (worker !== this.#current || this.#stopping) return;
       this.#current = undefined;
       this.#serving = undefined;
-      this.#crashed(signal ? `killed by ${signal}` : `exited with code ${code}`);
+      const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+      if (state.replacing) return this.#crashed(exit, true);
+      const oom = signal === "SIGABRT" || code === 134;
+      void this.#countDeath(suspectOf(state.last), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`).then((quarantined) =>
+        this.#crashed(exit, quarantined),
+      );
     });
   }
 
-  /** Restarts after an unexpected exit, with exponential backoff, until the crash-loop limit. */
-  #crashed(reason: string): void {
+  /**
+   * Restarts after an unexpected exit, with exponential backoff. A crash that quarantined a
+   * plugin restarts at once and does not count; past the crash-loop limit the next worker
+   * serves the last bundle that served (once), then no plugins: never nothing.
+   */
+  #crashed(reason: string, quarantined: boolean): void {
     const now = Date.now();
     const window = this.#options.crashWindow ?? 60_000;
     const max = this.#options.maxCrashes ?? 5;
-    this.#crashes = [...this.#crashes.filter((t) => now - t < window), now];
+    if (!quarantined) this.#crashes = [...this.#crashes.filter((t) => now - t < window), now];
+    let fallback: { bundle: string | null; reason: string } | undefined;
     if (this.#crashes.length >= max) {
-      const error = createError("COSMO_E_WORKER_CRASH_LOOP", { crashes: this.#crashes.length, windowSeconds: window / 1000, reason });
-      this.#log.error(error.message);
-      this.#options.onFatal?.(error);
-      return;
+      const loop = createError("COSMO_E_WORKER_CRASH_LOOP", { crashes: this.#crashes.length, windowSeconds: window / 1000, reason });
+      const previous = this.#lastServed;
+      const usePrevious = this.#crashes.length === max && previous !== undefined && previous !== null;
+      fallback = {
+        bundle: usePrevious ? previous : null,
+        reason: `${loop.message} Serving ${usePrevious ? `the last bundle that served (${previous})` : "no plugins"} until the next apply or reload.`,
+      };
+      this.#log.error(fallback.reason);
     }
-    const delay = Math.min(250 * 2 ** (this.#crashes.length - 1), 10_000);
+    const delay = quarantined ? 0 : Math.min(250 * 2 ** Math.min(this.#crashes.length - 1, 6), 10_000);
     this.#log.warn(`worker ${reason}; restarting in ${delay} ms`);
     setTimeout(() => {
       if (this.#stopping || this.#current) return; // stopped, or a reload already replaced it
-      this.reload({ reason: "restart after a crash" }).catch((error: unknown) => this.#crashed(errorMessage(error)));
+      this.#enqueue({ reason: "restart after a crash", fallback }).catch((error: unknown) => {
+        // Even a worker with no plugins cannot start: not a plugin's doing (a port, a disk).
+        if (fallback?.bundle === null) {
+          this.#log.error(errorMessage(error));
+          this.#options.onFatal?.(isCosmoError(error) ? error : createError("COSMO_E_WORKER_CRASH_LOOP", { crashes: this.#crashes.length, windowSeconds: window / 1000, reason: errorMessage(error) }));
+          return;
+        }
+        this.#crashed(errorMessage(error), false);
+      });
     }, delay); // not unref'd: with no worker left, this timer is what keeps the primary alive
   }
 
@@ -221,6 +436,8 @@ export class Supervisor {
   #retire(worker: Worker, handover: boolean): Promise<void> {
     if (worker.isDead()) return Promise.resolve();
     this.#retiring.add(worker);
+    // A blocked event loop reads no drain message: it is killed once its successor serves.
+    if (this.#workers.get(worker)?.stalled) worker.process.kill("SIGKILL");
     return new Promise((resolve) => {
       const kill = setTimeout(() => worker.process.kill("SIGKILL"), (this.#options.config.drainTimeout ?? 30_000) + 5_000);
       worker.once("exit", () => {

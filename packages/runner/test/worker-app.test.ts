@@ -25,7 +25,7 @@ describe("worker app", () => {
   let store: PluginStore;
   let loaded: LoadedBundle;
   let served: ServedApp;
-  const requestReload = vi.fn(async () => ({ bundle: null, bundleId: null, pid: 1, plugins: { total: 0, active: 0, failed: 0 }, took_ms: 1 }));
+  const requestReload = vi.fn(async () => ({ bundle: null, bundleId: null, pid: 1, plugins: { total: 0, active: 0, failed: 0, quarantined: 0, disabled: 0 }, took_ms: 1 }));
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), "cosmo-worker-app-"));

@@ -32,6 +32,8 @@ export interface WorkerAppOptions {
   /** Reload on the current bundle (POST /plugins/reload); absent = the endpoint answers 409. */
   requestReload?: (options: ReloadOptions) => Promise<ReloadResult>;
   logger?: RunnerLogger;
+  /** Why this server serves a fallback instead of the current bundle (shown in /health). */
+  fallback?: string;
 }
 
 /** The worker's app and the router it dispatches plugin requests to (close it on shutdown). */
@@ -71,7 +73,8 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       pid: process.pid,
       bundle: loaded.bundleId,
       clean: options.clean,
-      plugins: countPlugins(loaded.service),
+      plugins: countPlugins(loaded),
+      ...(options.fallback ? { fallback: options.fallback } : {}),
     };
   });
 

@@ -3,14 +3,15 @@
  * server for the bundle its config names, listens, says `ready`, and from then on does what the
  * primary says: drain and exit, or deliver the outcome of a reload it asked for.
  */
-import { createError, isCosmoError } from "@cosmo/core";
+import { fileURLToPath } from "node:url";
+import { createError, isCosmoError, type PluginService } from "@cosmo/core";
 import { consola } from "consola";
+import { installContainment } from "./containment";
 import { listenNode, type ListeningServer } from "./listen";
 import {
   deserializeError,
   isCosmoMessage,
   serializeError,
-  WORKER_CONFIG_ENV,
   type CosmoMessage,
   type ReloadOptions,
   type ReloadResult,
@@ -75,8 +76,12 @@ function farewell(): Promise<void> {
   });
 }
 
+let configured: ((config: WorkerConfig) => void) | undefined;
+const configReceived = new Promise<WorkerConfig>((resolve) => (configured = resolve));
+
 process.on("message", (message: unknown) => {
   if (!isCosmoMessage(message)) return;
+  if (message.type === "config") configured?.(message.config);
   if (message.type === "exit-ok") exitOk?.();
   if (message.type === "drain") void stop(message.handover);
   if (message.type === "reload-result") {
@@ -100,13 +105,29 @@ process.on("SIGTERM", () => void stop(false));
 // The primary is gone (killed): nobody can route to us any more, so end cleanly.
 process.on("disconnect", () => void stop(false));
 
+let service: PluginService | undefined;
+
 async function start(): Promise<void> {
-  const raw = process.env[WORKER_CONFIG_ENV];
-  if (!raw) throw createError("COSMO_E_INTERNAL", {}, { message: `${WORKER_CONFIG_ENV} is not set: this file is started by the supervisor` });
-  const config = JSON.parse(raw) as WorkerConfig;
-  // The token is in the config now; children of plugins need not inherit it.
-  delete process.env[WORKER_CONFIG_ENV];
-  server = await createWorkerServer(config, { requestReload, logger });
+  if (!process.send) throw createError("COSMO_E_INTERNAL", {}, { message: "this file is started by the supervisor (no IPC channel)" });
+  send({ cosmo: true, type: "config-request" });
+  const config = await configReceived;
+  const stallTimeout = config.stallTimeout ?? 5_000;
+  // Before any plugin code runs: from here on a plugin's exit, throw or block is its own fault.
+  const containment = installContainment({
+    report: (fault) => send({ cosmo: true, type: "fault", fault }),
+    service: () => service,
+    logger,
+    watchdog:
+      config.faultFd !== undefined && stallTimeout > 0
+        ? { file: fileURLToPath(new URL("./watchdog.js", import.meta.url)), fd: config.faultFd, stallTimeout }
+        : undefined,
+  });
+  server = await createWorkerServer(config, {
+    requestReload,
+    logger,
+    onDiscovered: (plugins) => containment.knowPlugins(plugins),
+    onService: (s) => (service = s),
+  });
   listening = await listenNode(server.app, { port: config.port, host: config.host, drainTimeout: config.drainTimeout });
   send({
     cosmo: true,
@@ -116,6 +137,7 @@ async function start(): Promise<void> {
     bundle: server.loaded.bundle,
     bundleId: server.loaded.bundleId,
     plugins: server.counts(),
+    ...(config.fallback ? { fallback: config.fallback } : {}),
   });
 }
 

@@ -4,8 +4,13 @@
  * libraries on the same channel are never mistaken for ours.
  */
 import { createError, isCosmoError, type CosmoErrorCode } from "@cosmo/core";
+import type { FaultReport } from "./fault";
 
-/** Everything a server worker needs to start; the primary hands it over in COSMO_WORKER_CONFIG. */
+/**
+ * Everything a server worker needs to start. The primary hands it over IPC (a ConfigMessage),
+ * never in the environment: a plugin, or a child process it spawns, must not find the admin
+ * token in `process.env` or `/proc/<pid>/environ`.
+ */
 export interface WorkerConfig {
   port: number;
   host: string;
@@ -21,16 +26,22 @@ export interface WorkerConfig {
   bodyLimit?: number;
   /** Upper bound on a drain, in ms, after which open connections are cut (default 30 000). */
   drainTimeout?: number;
+  /** A blocked event loop for this many ms is a stall the watchdog reports (default 5 000; 0 = no watchdog). */
+  stallTimeout?: number;
+  /** The fd of the fault pipe the watchdog thread writes to (set by the supervisor). */
+  faultFd?: number;
+  /** Why this worker serves a fallback (the last bundle that served, or none) instead of the current bundle. */
+  fallback?: string;
 }
 
-/** The environment variable carrying a worker's config (JSON). */
-export const WORKER_CONFIG_ENV = "COSMO_WORKER_CONFIG";
 
 /** What the running plugins count, as /health and the ready message report it. */
 export interface PluginCounts {
   total: number;
   active: number;
   failed: number;
+  quarantined: number;
+  disabled: number;
 }
 
 /** Sent by a worker once its plugins are loaded and it listens: it can take traffic. */
@@ -42,6 +53,31 @@ export interface ReadyMessage {
   bundle: string | null;
   bundleId: string | null;
   plugins: PluginCounts;
+  /** Set when the worker serves a fallback, and why. */
+  fallback?: string;
+}
+
+/**
+ * A new worker asks for its config once it listens for messages: a message sent before its
+ * modules finished loading would find no listener and be lost.
+ */
+export interface ConfigRequestMessage {
+  cosmo: true;
+  type: "config-request";
+}
+
+/** The primary's answer to ConfigRequestMessage: the worker's config. */
+export interface ConfigMessage {
+  cosmo: true;
+  type: "config";
+  config: WorkerConfig;
+}
+
+/** A worker reports a fault (attributed to a plugin when it could be). */
+export interface FaultMessage {
+  cosmo: true;
+  type: "fault";
+  fault: FaultReport;
 }
 
 /** Sent by a worker whose startup failed, just before it exits. */
@@ -72,6 +108,8 @@ export interface ReloadResult {
   plugins: PluginCounts;
   /** From the reload request to the new worker taking traffic, in ms. */
   took_ms: number;
+  /** Set when the new worker serves a fallback (last bundle that served, or none), and why. */
+  fallback?: string;
 }
 
 /** A worker asks the primary to reload (answered by a ReloadResultMessage with the same id). */
@@ -117,6 +155,9 @@ export interface ExitOkMessage {
 
 /** Any message of ours. */
 export type CosmoMessage =
+  | ConfigRequestMessage
+  | ConfigMessage
+  | FaultMessage
   | ReadyMessage
   | StartFailedMessage
   | ReloadRequestMessage

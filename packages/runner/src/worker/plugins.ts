@@ -5,8 +5,10 @@
  */
 import { basename, join } from "node:path";
 import { currentBundle } from "@cosmo/bundler";
-import { discoverPlugins, isCosmoError, loadPlugins, PluginService, type Diagnostic, type PluginLogger } from "@cosmo/core";
+import { createError, discoverPlugins, isCosmoError, loadPlugins, PluginService, type Diagnostic, type PluginLogger } from "@cosmo/core";
 import type { Storage } from "unstorage";
+import type { ContainmentState, SetAside } from "../containment/state";
+import type { FaultPlugin } from "./fault";
 import type { PluginCounts } from "./messages";
 
 /** The plugins one worker serves. */
@@ -18,6 +20,19 @@ export interface LoadedBundle {
   bundleId: string | null;
   /** Packages discovery had to skip (bad cosmo.json, unreadable package.json...). */
   diagnostics: Diagnostic[];
+  /** Plugins in the bundle that were not loaded: disabled by a user or quarantined. */
+  setAside: (SetAside & { plugin: string; version: string })[];
+}
+
+/** What `loadBundle` also takes: what is set aside, and who wants to know the plugins first. */
+export interface LoadBundleOptions {
+  storage?: Storage;
+  /** Disabled and quarantined packages (default: none). */
+  containment?: ContainmentState;
+  /** Called with every plugin discovered, before any is imported (attribution needs the packages). */
+  onDiscovered?(plugins: FaultPlugin[]): void;
+  /** Told the service as soon as it exists. */
+  onService?(service: PluginService): void;
 }
 
 /**
@@ -39,25 +54,39 @@ export async function bundleToLoad(dataDir: string, clean: boolean): Promise<str
  * Discovers the plugins in `<bundle>/node_modules` and sets each up in a new PluginService whose
  * `storage` (default: memory) backs every plugin's `ctx.storage`.
  */
-export async function loadBundle(bundle: string | null, logger: PluginLogger, storage?: Storage): Promise<LoadedBundle> {
-  const service = new PluginService({ logger, storage });
-  if (bundle === null) return { service, bundle, bundleId: null, diagnostics: [] };
+export async function loadBundle(bundle: string | null, logger: PluginLogger, options: LoadBundleOptions = {}): Promise<LoadedBundle> {
+  const service = new PluginService({ logger, storage: options.storage });
+  options.onService?.(service);
+  if (bundle === null) return { service, bundle, bundleId: null, diagnostics: [], setAside: [] };
   const { plugins, diagnostics } = await discoverPlugins({ roots: [join(bundle, "node_modules")] });
   for (const d of diagnostics) logger.warn(`skipped ${d.packageName ?? d.dir}: ${d.code} ${d.message}`);
-  await loadPlugins(plugins, service);
+  const aside = options.containment?.plugins ?? {};
+  const setAside: LoadedBundle["setAside"] = [];
+  const toLoad = plugins.filter((p) => {
+    const entry = Object.hasOwn(aside, p.packageName) ? aside[p.packageName] : undefined;
+    if (!entry) return true;
+    setAside.push({ ...entry, plugin: p.manifest.name, version: p.manifest.version });
+    logger.warn(`plugin ${p.manifest.name} (${p.packageName}) is ${entry.state}, not loaded: ${entry.reason}`);
+    return false;
+  });
+  options.onDiscovered?.(toLoad.map((p) => ({ name: p.manifest.name, package: p.packageName })));
+  await loadPlugins(toLoad, service);
   for (const info of service.list()) {
     if (info.status === "failed") logger.error(`plugin ${info.name} failed: ${info.error?.code} ${info.error?.message}`);
   }
-  return { service, bundle, bundleId: basename(bundle), diagnostics };
+  return { service, bundle, bundleId: basename(bundle), diagnostics, setAside };
 }
 
-/** How many plugins the service holds, and in which state. */
-export function countPlugins(service: PluginService): PluginCounts {
-  const list = service.list();
+/** How many plugins the bundle holds, and in which state. */
+export function countPlugins(loaded: Pick<LoadedBundle, "service" | "setAside">): PluginCounts {
+  const list = loaded.service.list();
+  const aside = loaded.setAside ?? [];
   return {
-    total: list.length,
+    total: list.length + aside.length,
     active: list.filter((p) => p.status === "active").length,
     failed: list.filter((p) => p.status === "failed").length,
+    quarantined: aside.filter((p) => p.state === "quarantined").length,
+    disabled: aside.filter((p) => p.state === "disabled").length,
   };
 }
 
@@ -65,7 +94,8 @@ export function countPlugins(service: PluginService): PluginCounts {
 export function installedPlugins(loaded: LoadedBundle): unknown {
   return {
     bundle: loaded.bundleId,
-    plugins: loaded.service.list().map((info) => ({
+    plugins: [
+      ...loaded.service.list().map((info) => ({
       name: info.name,
       version: info.manifest.version,
       package: info.source?.packageName,
@@ -74,6 +104,29 @@ export function installedPlugins(loaded: LoadedBundle): unknown {
       routes: info.routes,
       ...(info.error ? { error: info.error } : {}),
     })),
+    ...loaded.setAside.map((entry) => ({
+      name: entry.plugin,
+      version: entry.version,
+      package: entry.package,
+      status: entry.state,
+      routes: [],
+      ...(entry.state === "quarantined" ? { error: quarantineError(entry), quarantine: { reason: entry.reason, code: entry.code, at: entry.at, count: entry.count } } : {}),
+      ...(entry.state === "disabled" ? { disabled: { at: entry.at } } : {}),
+    })),
+    ],
     skipped: loaded.diagnostics.map((d) => ({ package: d.packageName, code: d.code, message: d.message })),
   };
+}
+
+/** The coded error a quarantined plugin is listed with. */
+export function quarantineError(entry: SetAside): { code: string; message: string; details?: Record<string, unknown> } {
+  const error = createError("COSMO_E_PLUGIN_QUARANTINED", {
+    plugin: entry.plugin ?? entry.package,
+    package: entry.package,
+    reason: entry.reason,
+    count: entry.count ?? 1,
+    at: entry.at,
+    ...(entry.code ? { fault: entry.code } : {}),
+  });
+  return error.toJSON().error;
 }

@@ -4,11 +4,13 @@
  */
 import { createError, type PluginLogger } from "@cosmo/core";
 import type { H3 } from "h3";
+import { readContainment } from "../containment/state";
 import { createPluginStore } from "../store/create";
 import type { PluginStore } from "../store/types";
 import { createWorkerApp } from "./app";
 import type { ReloadOptions, ReloadResult, WorkerConfig } from "./messages";
 import { workerOperations } from "./operations";
+import type { FaultPlugin } from "./fault";
 import { countPlugins, loadBundle, type LoadedBundle } from "./plugins";
 
 /** A built server: its app, its plugins, and how to release them. */
@@ -26,6 +28,10 @@ export interface WorkerServerOptions {
   /** How this process asks for a reload; absent in the single-process mode. */
   requestReload?: (options: ReloadOptions) => Promise<ReloadResult>;
   logger: PluginLogger;
+  /** Told every plugin discovered, before any is imported (containment's attribution). */
+  onDiscovered?(plugins: FaultPlugin[]): void;
+  /** Told the service as soon as it exists, before plugins load (containment marks plugins failed in it). */
+  onService?(service: LoadedBundle["service"]): void;
 }
 
 /** Opens the store, loads the config's bundle and builds the app. Throws the coded error of a failed step. */
@@ -35,7 +41,14 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
   let loaded: LoadedBundle;
   try {
     // Plugin data lives with the records, so a plugin's state survives restarts and reloads.
-    loaded = await loadBundle(config.bundle, logger, store.pluginStorage());
+    // Disabled and quarantined plugins stay in the bundle but are not loaded.
+    const containment = await readContainment(config.dataDir);
+    loaded = await loadBundle(config.bundle, logger, {
+      storage: store.pluginStorage(),
+      containment,
+      onDiscovered: options.onDiscovered,
+      onService: options.onService,
+    });
   } catch (error) {
     await store.close().catch(() => {});
     throw error;
@@ -64,13 +77,14 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     operations,
     requestReload,
     logger,
+    fallback: config.fallback,
   });
 
   return {
     app,
     loaded,
     store,
-    counts: () => countPlugins(loaded.service),
+    counts: () => countPlugins(loaded),
     dispose: async () => {
       await loaded.service.shutdown().catch((error) => logger.error("plugin shutdown failed:", error));
       router.close();

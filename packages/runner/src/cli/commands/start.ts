@@ -28,6 +28,12 @@ export function parsePort(value: string): number {
   return port;
 }
 
+/** Parses a whole number flag (ms, MB), else a usage error. */
+function parseNonNegative(value: string, flag: string): number {
+  if (!/^\d+$/.test(value.trim())) throw usageError(`${flag} must be a whole number, not "${value}"`, "start");
+  return Number(value);
+}
+
 /** The error a failed worker start is best told by: the worker's own coded error, when it sent one. */
 function startError(error: unknown): unknown {
   if (!isCosmoError(error) || error.code !== "COSMO_E_WORKER_START_FAILED") return error;
@@ -57,6 +63,15 @@ export default defineCommand({
       description: "Other host names the Host header may carry, comma-separated (default: COSMO_ALLOWED_HOSTS; loopback names always)",
     },
     ...sourcePolicyArgs,
+    watchdog: {
+      type: "string",
+      default: "5000",
+      description: "Replace a worker whose event loop is blocked this many ms, quarantining the plugin that blocked it (0 = off)",
+    },
+    "max-heap": {
+      type: "string",
+      description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined); default: Node's",
+    },
     cluster: {
       type: "boolean",
       default: true,
@@ -74,7 +89,11 @@ export default defineCommand({
     const running = await readRunnerFile(dataDir);
     if (running) throw createError("COSMO_E_RUNNER_ALREADY_RUNNING", { dataDir, url: running.url, pid: running.pid });
 
+    const watchdog = parseNonNegative(String(args.watchdog), "--watchdog");
+    const maxHeapMb = args["max-heap"] === undefined ? undefined : parseNonNegative(String(args["max-heap"]), "--max-heap") || undefined;
     const token = await loadAdminToken({ dataDir });
+    // Workers get the token over IPC, never in their environment (see WorkerConfig).
+    delete process.env.COSMO_ADMIN_TOKEN;
     if (token.generated) {
       // The only time the token is shown: after this, it is read from the file (mode 0600).
       console.log(`Admin token (saved to ${token.file}; shown only this once):\n  ${token.token}`);
@@ -87,6 +106,7 @@ export default defineCommand({
       token: token.token,
       clean: Boolean(args.clean),
       allowedHosts: parseHostList(args["allowed-hosts"] ?? process.env.COSMO_ALLOWED_HOSTS),
+      stallTimeout: watchdog,
     };
 
     // A crash of this process must not leave runner.json pointing at nothing.
@@ -107,6 +127,7 @@ export default defineCommand({
     if (args.cluster) {
       const supervisor = new Supervisor({
         config,
+        maxHeapMb,
         // With --port 0 a restarted worker may get another port: keep runner.json current.
         onServing: (ready) => {
           if (url && ready.url !== url) {

@@ -1,0 +1,162 @@
+/**
+ * Containment inside a server worker: every fault of a plugin's code is attributed to the plugin
+ * and kept from taking the process down.
+ * - `process.exit` / `abort` / `kill` (of this process or the supervisor) called from plugin code
+ *   throw into that code instead, and are reported;
+ * - `uncaughtException` and `unhandledRejection` are caught, attributed (async context, else
+ *   the stack's package) and reported; a rejection only marks its plugin failed;
+ * - a shared-memory slot and heartbeat feed the watchdog thread (watchdog-thread.ts).
+ * Attribution comes from @cosmo/core's async context (`currentPlugin`); the slot is for the
+ * watchdog, which cannot see that context.
+ */
+import { Worker } from "node:worker_threads";
+import { createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
+import { FAULT_WORDS, type FaultKind, type FaultPlugin, type FaultReport } from "./fault";
+
+/** Plugins a worker can tell apart in shared memory; later ones share index 0 ("unknown"). */
+const MAX_PLUGINS = 1024;
+
+/** Options of `installContainment`. */
+export interface ContainmentOptions {
+  /** Sends a fault to the supervisor (no-op without one). */
+  report(fault: FaultReport): void;
+  /** The service whose plugins run here (for markFailed and package names), once built. */
+  service(): PluginService | undefined;
+  logger: PluginLogger;
+  /** Starts the watchdog thread when set. */
+  watchdog?: { file: string; fd: number; stallTimeout: number };
+}
+
+/** The installed containment. */
+export interface Containment {
+  /** Tells attribution which package each plugin name comes from (before the plugins load). */
+  knowPlugins(plugins: FaultPlugin[]): void;
+  /** Stops the heartbeat and the watchdog thread. */
+  stop(): void;
+}
+
+// An error object containment already reported, so the uncaughtException it may turn into is not reported twice.
+const REPORTED = Symbol.for("cosmo.containment.reported");
+
+/** Installs the process guards and, when asked, the watchdog. Call once, before plugins load. */
+export function installContainment(options: ContainmentOptions): Containment {
+  const packages = new Map<string, string>();
+  const buffer = new SharedArrayBuffer(4 * (2 + MAX_PLUGINS));
+  const view = new Int32Array(buffer);
+  const indexes = new Map<string, number>();
+  const names: string[] = [""];
+  let thread: Worker | undefined;
+
+  const pluginOf = (name: string): FaultPlugin => {
+    const pkg = packages.get(name) ?? options.service()?.get(name)?.source?.packageName;
+    return pkg ? { name, package: pkg } : { name };
+  };
+  const indexOf = (name: string): number => {
+    let index = indexes.get(name);
+    if (index === undefined) {
+      index = names.length < MAX_PLUGINS ? names.length : 0;
+      if (index !== 0) {
+        names.push(name);
+        thread?.postMessage({ index, plugin: pluginOf(name) });
+      }
+      indexes.set(name, index);
+    }
+    return index;
+  };
+
+  const stopObserving = observePluginCalls({
+    enter: (plugin) => Atomics.store(view, 1, indexOf(plugin)),
+    leave: (_plugin, previous) => Atomics.store(view, 1, previous === undefined ? 0 : indexOf(previous)),
+    begin: (plugin) => void Atomics.add(view, 2 + indexOf(plugin), 1),
+    end: (plugin) => void Atomics.sub(view, 2 + indexOf(plugin), 1),
+  });
+
+  const running = (): string | undefined => currentPlugin() ?? (names[Atomics.load(view, 1)] || undefined);
+
+  // A plugin's package path in a stack frame names it when no async context does (a callback
+  // from a native emitter, say).
+  const fromStack = (error: unknown): string | undefined => {
+    const stack = error instanceof Error ? (error.stack ?? "") : "";
+    let best: { name: string; at: number } | undefined;
+    for (const [name, pkg] of packages) {
+      const at = stack.indexOf(`/node_modules/${pkg}/`);
+      if (at !== -1 && (!best || at < best.at)) best = { name, at };
+    }
+    return best?.name;
+  };
+
+  const fault = (kind: FaultKind, name: string | undefined, reason: string, fatal: boolean) => {
+    const plugin = name === undefined ? undefined : pluginOf(name);
+    if (plugin) {
+      const error = createError("COSMO_E_PLUGIN_CRASHED", { plugin: plugin.name, fault: FAULT_WORDS[kind], reason, kind });
+      options.service()?.markFailed(plugin.name, error);
+      options.logger.error(`[containment] ${error.message}`);
+    } else {
+      options.logger.error(`[containment] ${FAULT_WORDS[kind]} (no plugin could be named): ${reason}`);
+    }
+    options.report({ kind, plugin, reason, fatal });
+  };
+
+  // --- process guards ---
+  const realExit = process.exit.bind(process);
+  const realAbort = process.abort.bind(process);
+  const realKill = process.kill.bind(process);
+  const refuse = (kind: FaultKind, name: string, reason: string): never => {
+    fault(kind, name, reason, true);
+    const error = createError("COSMO_E_PLUGIN_CRASHED", { plugin: name, fault: FAULT_WORDS[kind], reason, kind });
+    Object.defineProperty(error, REPORTED, { value: true });
+    throw error;
+  };
+  process.exit = ((code?: number | string | null) => {
+    const name = running();
+    if (name === undefined) return realExit(code as number | undefined);
+    return refuse("exit", name, `process.exit(${code ?? ""})`);
+  }) as typeof process.exit;
+  process.abort = (() => {
+    const name = running();
+    if (name === undefined) return realAbort();
+    return refuse("abort", name, "process.abort()");
+  }) as typeof process.abort;
+  process.kill = ((pid: number, signal?: string | number) => {
+    const name = running();
+    const host = pid === process.pid || pid === 0 || pid === process.ppid || pid === -process.pid || pid === -process.ppid;
+    if (name === undefined || !host) return realKill(pid, signal);
+    return refuse("kill", name, `process.kill(${pid}, ${signal ?? "SIGTERM"})`);
+  }) as typeof process.kill;
+
+  process.on("uncaughtException", (error: unknown) => {
+    if (typeof error === "object" && error !== null && (error as Record<symbol, unknown>)[REPORTED]) return;
+    fault("uncaught-exception", currentPlugin() ?? fromStack(error), errorMessage(error), true);
+  });
+  process.on("unhandledRejection", (reason: unknown) => {
+    if (typeof reason === "object" && reason !== null && (reason as Record<symbol, unknown>)[REPORTED]) return;
+    const name = currentPlugin() ?? fromStack(reason);
+    // Not fatal: nothing is broken but the plugin's own promise. Marked failed, the worker goes on.
+    if (name !== undefined) fault("unhandled-rejection", name, errorMessage(reason), false);
+    else options.logger.warn(`[containment] an unhandled promise rejection no plugin could be named for: ${errorMessage(reason)}`);
+  });
+
+  // --- heartbeat and watchdog ---
+  const heartbeat = setInterval(() => Atomics.add(view, 0, 1), 100);
+  heartbeat.unref();
+  if (options.watchdog) {
+    const { file, fd, stallTimeout } = options.watchdog;
+    thread = new Worker(file, { workerData: { buffer, fd, stallTimeout } });
+    thread.unref();
+    thread.on("error", (error) => options.logger.error("[containment] the watchdog thread failed:", error));
+    for (const [name, index] of indexes) if (index !== 0) thread.postMessage({ index, plugin: pluginOf(name) });
+  }
+
+  return {
+    knowPlugins(plugins) {
+      for (const p of plugins) if (p.package) packages.set(p.name, p.package);
+      for (const p of plugins) if (indexes.has(p.name)) thread?.postMessage({ index: indexes.get(p.name), plugin: pluginOf(p.name) });
+      for (const p of plugins) indexOf(p.name);
+    },
+    stop() {
+      stopObserving();
+      clearInterval(heartbeat);
+      void thread?.terminate();
+    },
+  };
+}
