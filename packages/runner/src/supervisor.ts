@@ -285,8 +285,11 @@ export class Supervisor {
         if (!worker.isDead()) worker.process.kill("SIGKILL");
         reject(failure);
       };
+      // Set at once when a fatal fault comes in: a `ready` behind it on the channel is void.
+      let faulted = false;
       const onFault = async (fault: FaultReport) => {
-        if (!fault.fatal || settled) return;
+        if (!fault.fatal || settled || faulted) return;
+        faulted = true;
         if (fault.plugin) {
           await this.#quarantine(fault.plugin, fault);
           fail({ reason: `plugin ${fault.plugin.name} ${FAULT_WORDS[fault.kind]} while the worker started`, setAside: true });
@@ -305,7 +308,7 @@ export class Supervisor {
         if (message.type === "config-request") worker.send({ cosmo: true, type: "config", config });
         if (message.type === "start-failed") reported = message.error;
         if (message.type === "fault") void onFault(message.fault);
-        if (message.type === "ready" && !settled) {
+        if (message.type === "ready" && !settled && !faulted) {
           settled = true;
           cleanup();
           resolve({ worker, ready: message });

@@ -54,7 +54,15 @@ const failed = (s: Sample) => s.error !== undefined || s.status !== 200;
 const crasher: FixturePlugin = {
   name: "crasher",
   prefix: "/crasher",
-  // A plugin that takes the whole process down as it is imported: no setup() timeout can catch that.
+  // Takes the whole process down as it is imported, past the process.exit guard (reallyExit is
+  // what exit calls underneath). With the watchdog off (--watchdog 0) nothing can name it:
+  // the failure no plugin can be blamed for, which only a rollback answers.
+  source: `process.reallyExit(3);\nexport const plugin = { setup() {} };\n`,
+};
+
+const exitsAtImport: FixturePlugin = {
+  name: "exits-at-import",
+  prefix: "/exits",
   source: `process.exit(3);\nexport const plugin = { setup() {} };\n`,
 };
 
@@ -119,7 +127,7 @@ describe("reload under the supervisor", () => {
   it("keeps the old worker serving v1 and rolls the bundle link back when the new worker cannot start", async () => {
     const v1 = await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]);
     await useBundle(dataDir, v1);
-    await start();
+    await start(["--watchdog", "0"]);
     const oldPid = (await (await fetch(`${runner.url}/health`)).json()).pid;
 
     const load = keepRequesting(`${runner.url}/hello/version`, 4);
@@ -142,7 +150,7 @@ describe("reload under the supervisor", () => {
 
   it("leaves the bundle link alone when the failed reload did not ask for a rollback", async () => {
     await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
-    await start();
+    await start(["--watchdog", "0"]);
     const broken = await makeBundle(dataDir, "broken", [crasher]);
     await useBundle(dataDir, broken);
     const res = await reload();
@@ -150,6 +158,28 @@ describe("reload under the supervisor", () => {
     expect((await res.json()).error.details.rolledBack).toBe(false);
     expect(await currentLink(dataDir)).toBe(broken);
     expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "1" });
+  });
+
+  // Regression (issue 9): a plugin exiting at load crash-looped the new worker; the apply had
+  // nothing to show for it, and a first apply left a bundle the next start could not serve.
+  it("quarantines a plugin that exits as it is imported and serves the new bundle without it", async () => {
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+    await start();
+    await useBundle(dataDir, await makeBundle(dataDir, "v2", [versionPlugin("hello", "/hello", "2"), exitsAtImport]));
+    const res = await reload({ rollbackOnFailure: true });
+    const body = await res.json();
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body).toMatchObject({ bundleId: "v2", plugins: { active: 1, quarantined: 1 } });
+    expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "2" });
+    const installed = await (await fetch(`${runner.url}/plugins/installed`)).json();
+    expect(installed.plugins.find((p: { name: string }) => p.name === "exits-at-import")).toMatchObject({
+      status: "quarantined",
+      error: { code: "COSMO_E_PLUGIN_QUARANTINED", message: expect.stringContaining("process.exit(3)") },
+    });
+    // The next start serves the same set, without a failed start.
+    await stopRunner(runner);
+    await start();
+    expect(await (await fetch(`${runner.url}/health`)).json()).toMatchObject({ bundle: "v2", plugins: { active: 1, quarantined: 1 } });
   });
 
   it("serves no plugin with --clean, even with a bundle in place, and stays clean across a reload", async () => {
