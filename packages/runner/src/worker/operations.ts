@@ -14,7 +14,7 @@ import { phase, silentProgress } from "../operations/progress";
 import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
 import type { PluginStore } from "../store/types";
-import type { ReloadOptions, ReloadResult } from "./messages";
+import type { PluginCounts, ReloadOptions, ReloadResult } from "./messages";
 import { countPlugins } from "./plugins";
 
 /** What a worker offers the operations. */
@@ -23,6 +23,8 @@ export interface WorkerContext {
   store: PluginStore;
   /** The services' plugins as this worker runs them. */
   service: PluginService;
+  /** The plugin counts as /health gives them (quarantined and disabled included), when known. */
+  counts?: () => PluginCounts;
   /** The bundle this worker serves (realpath), or null. */
   bundle: string | null;
   /** True when the runner was started with --clean. */
@@ -60,7 +62,7 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
       const served = !sync.changed && !ctx.clean && ctx.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === ctx.bundle;
       if (served) report({ phase: "reload", state: "done", message: `Nothing changed: this worker already serves bundle ${sync.bundle}`, took_ms: 0 });
       const reload: ReloadResult = served
-        ? { bundle: ctx.bundle, bundleId: sync.bundle, pid: process.pid, plugins: countPlugins(ctx.service), took_ms: 0 }
+        ? { bundle: ctx.bundle, bundleId: sync.bundle, pid: process.pid, plugins: ctx.counts?.() ?? countPlugins(ctx.service), took_ms: 0 }
         : await phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => ctx.requestReload({ rollbackOnFailure: true, reason: "apply" }), (r) => ({
             message: `The new worker serves bundle ${sync.bundle}: ${r.plugins.active} active, ${r.plugins.failed} failed`,
             plugins: r.plugins.total,

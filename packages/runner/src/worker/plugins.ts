@@ -78,9 +78,10 @@ export async function loadBundle(bundle: string | null, logger: PluginLogger, op
 }
 
 /** How many plugins the bundle holds, and in which state. */
-export function countPlugins(loaded: Pick<LoadedBundle, "service" | "setAside">): PluginCounts {
+export function countPlugins(from: PluginService | Pick<LoadedBundle, "service" | "setAside">): PluginCounts {
+  const loaded = from instanceof PluginService ? { service: from, setAside: [] } : from;
   const list = loaded.service.list();
-  const aside = loaded.setAside ?? [];
+  const aside = loaded.setAside;
   return {
     total: list.length + aside.length,
     active: list.filter((p) => p.status === "active").length,

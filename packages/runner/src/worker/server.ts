@@ -58,6 +58,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     dataDir: config.dataDir,
     store,
     service: loaded.service,
+    counts: () => countPlugins(loaded),
     bundle: loaded.bundle,
     clean: config.clean,
     requestReload: async (reloadOptions = {}) => {
