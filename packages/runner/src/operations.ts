@@ -19,4 +19,10 @@ export interface PluginOperations {
   installed(): Promise<unknown>;
   /** `GET /plugins/report`: what a bug report needs (lockfile, plugins, versions). */
   report(): Promise<unknown>;
+  /** `POST /plugins/:id/disable`: stop loading the plugin (kept tracked and bundled); `apply` reloads now. */
+  disable(record: PluginRecord, options: { apply: boolean }): Promise<unknown>;
+  /** `POST /plugins/:id/enable`: load it again (lifts a quarantine); `apply` reloads now. */
+  enable(record: PluginRecord, options: { apply: boolean }): Promise<unknown>;
+  /** Adds each record's live `status` (and quarantine) to `GET /plugins` and `GET /plugins/:id`. */
+  describe(records: PluginRecord[]): Promise<unknown[]>;
 }

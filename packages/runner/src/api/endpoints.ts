@@ -18,6 +18,7 @@ import {
   reportSchema,
   rpcBody,
   rpcResultSchema,
+  toggleResultSchema,
 } from "./schemas";
 
 /**
@@ -185,5 +186,27 @@ export const endpoints: readonly Endpoint[] = [
     summary: "The manager page's style sheet",
     auth: "public",
     success: { status: 200, mediaType: "text/css", description: "The style sheet" },
+  },
+  {
+    method: "post",
+    path: "/plugins/{id}/disable",
+    operationId: "disablePlugin",
+    summary: "Stop loading the plugin; it stays tracked and bundled",
+    description: "Stored in the data dir, so it holds across restarts. Takes effect at the next reload; `{ \"apply\": true }` reloads now.",
+    auth: "admin",
+    body: { schema: rpcBody, optional: true },
+    success: { status: 200, schema: toggleResultSchema, description: "The record, disabled" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_RELOAD_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/plugins/{id}/enable",
+    operationId: "enablePlugin",
+    summary: "Load the plugin again (also lifts a quarantine)",
+    description: "Takes effect at the next reload; `{ \"apply\": true }` reloads now.",
+    auth: "admin",
+    body: { schema: rpcBody, optional: true },
+    success: { status: 200, schema: toggleResultSchema, description: "The record, enabled" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_RELOAD_UNAVAILABLE"],
   },
 ];

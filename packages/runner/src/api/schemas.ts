@@ -52,6 +52,19 @@ export const conflictSchema = named(
     .loose(),
 );
 
+/** Where a plugin stands in the serving runner. */
+export const pluginStatusSchema = z.enum(["loading", "active", "failed", "quarantined", "disabled", "unregistered"]);
+
+/** Why and since when a plugin is quarantined. */
+export const quarantineSchema = named("Quarantine", z
+  .object({
+    reason: z.string().describe("The fault, e.g. 'called process.exit: process.exit(1)'"),
+    code: z.string().optional().describe("The fault's kind: exit, abort, kill, uncaught-exception, blocked-event-loop, out-of-memory, worker-died"),
+    at: z.string().describe("ISO 8601 timestamp of the last fault"),
+    count: z.number().int().describe("Faults attributed to it"),
+  })
+  .loose());
+
 /** One plugin record. */
 export const pluginRecordSchema = named("PluginRecord", z
   .object({
@@ -63,6 +76,12 @@ export const pluginRecordSchema = named("PluginRecord", z
     conflicts: z.array(conflictSchema).nullable().describe("The conflicts that failed the last install, as data; null when none"),
     created_at: z.string().describe("ISO 8601 timestamp"),
     updated_at: z.string().describe("ISO 8601 timestamp"),
+    package: z.string().optional().describe("The package name the source was bundled as (when the runner knows it)"),
+    status: pluginStatusSchema.optional().describe("How the serving runner runs it; absent when it is not in the served bundle"),
+    error: z.object({ code: z.string(), message: z.string() }).loose().optional().describe("Why it failed or was quarantined"),
+    quarantine: quarantineSchema.optional(),
+    disabled: z.object({ at: z.string().optional() }).optional().describe("Set when a user disabled it"),
+    enabled: z.boolean().optional().describe("Answer of enable/disable: whether the plugin is to be loaded"),
   }));
 
 /** `GET /plugins`. */
@@ -78,7 +97,16 @@ export const errorBodySchema = named("Error", z
     }),
   }));
 
-const pluginCountsSchema = named("PluginCounts", z.object({ total: z.number().int(), active: z.number().int(), failed: z.number().int() }));
+const pluginCountsSchema = named(
+  "PluginCounts",
+  z.object({
+    total: z.number().int(),
+    active: z.number().int(),
+    failed: z.number().int(),
+    quarantined: z.number().int().optional().describe("Set aside after a fault (not loaded)"),
+    disabled: z.number().int().optional().describe("Disabled by a user (not loaded)"),
+  }),
+);
 
 /** `GET /health`. */
 export const healthSchema = named("Health", z
@@ -102,6 +130,7 @@ export const reloadResultSchema = named("ReloadResult", z
     pid: z.number().int(),
     plugins: pluginCountsSchema,
     took_ms: z.number(),
+    fallback: z.string().optional().describe("Set when the worker serves a fallback (last bundle that served, or none), and why"),
   })
   .loose());
 
@@ -120,6 +149,9 @@ export const applyResultSchema = named("ApplyResult", z
   })
   .loose());
 
+/** Enable or disable: the record, where it stands, and the reload when `{ "apply": true }` was sent. */
+export const toggleResultSchema = named("PluginRecordAfterToggle", pluginRecordSchema.extend({ apply: reloadResultSchema.optional() }));
+
 /** Install or uninstall: the record, plus what apply returned when `{ "apply": true }` was sent. */
 export const rpcResultSchema = named("PluginRecordAfterRpc", pluginRecordSchema.extend({ apply: applyResultSchema.optional() }));
 
@@ -133,10 +165,11 @@ export const installedSchema = named("InstalledPlugins", z
           name: z.string(),
           version: z.string(),
           package: z.string().optional(),
-          status: z.string().describe("active, failed, ..."),
+          status: pluginStatusSchema,
           prefix: z.string().optional(),
           routes: z.array(z.unknown()),
           error: z.object({ code: z.string(), message: z.string() }).loose().optional(),
+          quarantine: quarantineSchema.optional(),
         })
         .loose(),
     ),

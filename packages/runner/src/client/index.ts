@@ -70,6 +70,10 @@ export interface RunnerClient {
   reload(options?: { rollbackOnFailure?: boolean }): Promise<ReloadResultBody>;
   /** `GET /plugins/installed`: the plugins the server runs, with their routes. */
   installedPlugins(): Promise<InstalledBody>;
+  /** `POST /plugins/:id/disable` (`apply`: reload now). */
+  disablePlugin(id: string, options?: { apply?: boolean }): Promise<PluginRecordBody>;
+  /** `POST /plugins/:id/enable` (`apply`: reload now); lifts a quarantine too. */
+  enablePlugin(id: string, options?: { apply?: boolean }): Promise<PluginRecordBody>;
   /** `GET /plugins/report`: the bug report. */
   report(): Promise<ReportBody>;
   /** Any endpoint: resolves to the parsed JSON of a 2xx (undefined for 204), rejects with the coded error otherwise. */
@@ -135,6 +139,8 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     apply: () => request("POST", "/plugins/apply"),
     reload: (opts) => request("POST", "/plugins/reload", optional(opts)),
     installedPlugins: () => request("GET", "/plugins/installed"),
+    disablePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/disable`, optional(opts)),
+    enablePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/enable`, optional(opts)),
     report: () => request("GET", "/plugins/report"),
   };
 }

@@ -52,11 +52,23 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
       return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
     });
   };
+  // Enable/disable answer the record plus `enabled`, `package`, the entry set aside and, with
+  // `{ apply: true }`, the reload that made it take effect.
+  const toggle = (run: PluginOperations["enable"]) => async (event: H3Event) => {
+    const found = await record(event);
+    const { apply: andApply } = await readOptionalJson(event, rpcBody, {});
+    return run(found, { apply: andApply === true });
+  };
+  if (operations.disable) app.post("/plugins/:id/disable", toggle(operations.disable));
+  if (operations.enable) app.post("/plugins/:id/enable", toggle(operations.enable));
   if (install) app.post("/plugins/:id/install", rpc(install));
   if (uninstall) app.post("/plugins/:id/uninstall", rpc(uninstall));
 
   for (const path of both("/plugins")) {
-    app.get(path, async () => ({ plugins: await store.list() }));
+    app.get(path, async () => {
+      const plugins = await store.list();
+      return { plugins: operations.describe ? await operations.describe(plugins) : plugins };
+    });
     app.post(path, async (event) => {
       const { source } = await readValidatedJson(event, createPluginBody);
       // A source npm cannot parse is refused here (422) rather than recorded to fail at install.
@@ -65,7 +77,10 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
     });
   }
 
-  app.get("/plugins/:id", (event) => record(event));
+  app.get("/plugins/:id", async (event) => {
+    const found = await record(event);
+    return operations.describe ? (await operations.describe([found]))[0] : found;
+  });
 
   // 204 and no body: the client named the record and, on success, it is gone. An installed
   // record is uninstalled first, so deleting never leaves a plugin in the bundle without a row.

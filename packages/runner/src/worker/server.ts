@@ -4,6 +4,7 @@
  */
 import { createError, type PluginLogger } from "@cosmo/core";
 import type { H3 } from "h3";
+import { containmentOperations } from "../containment/operations";
 import { readContainment } from "../containment/state";
 import { createPluginStore } from "../store/create";
 import type { PluginStore } from "../store/types";
@@ -75,7 +76,10 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     clean: config.clean,
     allowedHosts: config.allowedHosts,
     bodyLimit: config.bodyLimit,
-    operations,
+    operations: {
+      ...operations,
+      ...containmentOperations({ dataDir: config.dataDir, loaded, requestReload: options.requestReload }),
+    },
     requestReload,
     logger,
     fallback: config.fallback,

@@ -6,16 +6,41 @@
 import { defineCommand } from "citty";
 import { installPlugin, uninstallPlugin } from "../../operations/install";
 import { absoluteSource, addPluginRecord } from "../../operations/add";
+import { readContainment, type ContainmentState } from "../../containment/state";
+import { disablePlugin, enablePlugin, packageOfRecord } from "../../containment/toggle";
 import type { PluginRecord } from "../../store/types";
+import { connectRunner } from "../runner-client";
 import { commonArgs, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
 import { applyNow, describeApply } from "./apply";
 
 const target = { type: "positional", required: true, description: "The plugin's record id, or its source" } as const;
 const applyArg = { type: "boolean", default: false, description: "Then apply: bundle, install and serve (a running runner reloads)" } as const;
 
-function line(r: PluginRecord): string {
+/** A record as `list` shows it; `status` is the live one when a runner answered, else what the data dir says. */
+type Listed = PluginRecord & { status?: string; quarantine?: { reason: string; at: string; count: number }; error?: { message: string } };
+
+function line(r: Listed): string {
   const error = r.error_message ? `\n    ${r.error_message.split("\n")[0]}` : "";
-  return `${r.id}  ${r.install_status.padEnd(9)}  ${r.name}  (${r.source})${error}`;
+  const status = r.status ? `  ${r.status}` : "";
+  const why = r.quarantine
+    ? `\n    quarantined ${r.quarantine.count} time(s), last ${r.quarantine.at}: ${r.quarantine.reason}`
+    : r.status === "failed" && r.error
+      ? `\n    ${r.error.message.split("\n")[0]}`
+      : "";
+  return `${r.id}  ${r.install_status.padEnd(9)}${status}  ${r.name}  (${r.source})${error}${why}`;
+}
+
+/** Records with the status the data dir stores (disabled, quarantined) when no runner can say more. */
+async function withStoredStatus(dataDir: string, records: PluginRecord[], state: ContainmentState): Promise<Listed[]> {
+  return Promise.all(
+    records.map(async (record) => {
+      const pkg = await packageOfRecord(dataDir, record);
+      const aside = Object.hasOwn(state.plugins, pkg) ? state.plugins[pkg] : undefined;
+      if (!aside) return record;
+      const quarantine = aside.state === "quarantined" ? { reason: aside.reason, at: aside.at, count: aside.count ?? 1 } : undefined;
+      return { ...record, package: pkg, status: aside.state, ...(quarantine ? { quarantine } : {}) };
+    }),
+  );
 }
 
 async function rpc(ctx: CliContext, record: PluginRecord, action: "install" | "uninstall", apply: boolean) {
@@ -45,7 +70,12 @@ const list = defineCommand({
   args: { ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
-      const plugins = await ctx.store.list();
+      // A running runner knows the live status (active, failed); else the data dir's (disabled, quarantined).
+      const runner = await connectRunner(ctx.dataDir).catch(() => undefined);
+      const live = runner ? await runner.listPlugins().catch(() => undefined) : undefined;
+      const plugins: Listed[] = live
+        ? (live.plugins as Listed[])
+        : await withStoredStatus(ctx.dataDir, await ctx.store.list(), await readContainment(ctx.dataDir));
       output(ctx, { plugins }, () => (plugins.length === 0 ? "No plugins. Add one: cosmo-runner plugins add <source>" : plugins.map(line).join("\n")));
     }),
 });
@@ -85,7 +115,33 @@ const uninstall = defineCommand({
     withContext(args, async (ctx) => rpc(ctx, await mustFindRecord(ctx.store, String(args.target)), "uninstall", Boolean(args.apply))),
 });
 
+/** Enable or disable through the running runner (which reloads with --apply), else in the data dir. */
+async function toggle(ctx: CliContext, target: string, enable: boolean, apply: boolean) {
+  const record = await mustFindRecord(ctx.store, target);
+  const runner = await connectRunner(ctx.dataDir);
+  const verb = enable ? "Enabled" : "Disabled";
+  if (runner) {
+    const result = enable ? await runner.enablePlugin(record.id, { apply }) : await runner.disablePlugin(record.id, { apply });
+    const next = apply ? "The runner reloaded." : "Run `cosmo-runner apply` or reload the runner for it to take effect.";
+    return output(ctx, result, `${verb} ${record.name}. ${next}`);
+  }
+  const result = enable ? await enablePlugin(ctx.dataDir, record) : await disablePlugin(ctx.dataDir, record);
+  output(ctx, { ...record, ...result }, `${verb} ${record.name} (${result.package}). No runner is serving this data dir: the next \`cosmo-runner start\` ${enable ? "loads" : "skips"} it.`);
+}
+
+const disable = defineCommand({
+  meta: { name: "disable", description: "Stop loading a plugin; it stays tracked and bundled (kept across restarts)." },
+  args: { target, apply: { type: "boolean", default: false, description: "Reload the running runner now" } as const, ...commonArgs },
+  run: ({ args }) => withContext(args, (ctx) => toggle(ctx, String(args.target), false, Boolean(args.apply))),
+});
+
+const enable = defineCommand({
+  meta: { name: "enable", description: "Load a disabled or quarantined plugin again." },
+  args: { target, apply: { type: "boolean", default: false, description: "Reload the running runner now" } as const, ...commonArgs },
+  run: ({ args }) => withContext(args, (ctx) => toggle(ctx, String(args.target), true, Boolean(args.apply))),
+});
+
 export default defineCommand({
-  meta: { name: "plugins", description: "Plugin records: add, list, remove, install, uninstall" },
-  subCommands: { add, list, remove, install, uninstall },
+  meta: { name: "plugins", description: "Plugin records: add, list, remove, install, uninstall, enable, disable" },
+  subCommands: { add, list, remove, install, uninstall, enable, disable },
 });
