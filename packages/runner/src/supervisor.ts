@@ -271,6 +271,10 @@ export class Supervisor {
   #spawn(bundle: string | null, fallback?: string): Promise<{ worker: Worker; ready: ReadyMessage }> {
     // COSMO_ADMIN_TOKEN must not reach plugins: an undefined value drops it from the environment.
     const worker = cluster.fork({ COSMO_ADMIN_TOKEN: undefined });
+    // A send to a worker that just died fails with EPIPE on the worker object: without a listener
+    // that error would end the supervisor, the one process that must outlive every worker.
+    worker.on("error", (error) => this.#log.warn(`worker ${worker.process.pid}: ${errorMessage(error)}`));
+    worker.process.stdio?.[FAULT_FD]?.on("error", () => {});
     const config: WorkerConfig = { ...this.#options.config, bundle, faultFd: FAULT_FD, ...(fallback ? { fallback } : {}) };
     const state = this.#stateOf(worker);
     const timeout = this.#options.readyTimeout ?? 60_000;
