@@ -1,8 +1,9 @@
 // @cosmo/bundler: the public API. Anything not exported here is private.
 
 // Tracking file
-export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, trackingFile } from "./tracking";
+export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, trackingFile, writeTrackedSources } from "./tracking";
 export type { TrackedFile, TrackingOptions } from "./tracking";
+export { withLock, LockTimeoutError } from "./lock";
 export type { LockOptions } from "./lock";
 
 // npm config
@@ -13,6 +14,8 @@ export type { LoadNpmConfigOptions } from "./npm-config";
 export { rollback, sync } from "./sync";
 export { preloadInstaller } from "./npm-libs";
 export type { BundleLocation, RollbackOptions, SyncOptions, SyncResult } from "./sync";
+export { lockDifference, lockedPackages, syncLockfile } from "./sync-lockfile";
+export type { SyncLockfileOptions } from "./sync-lockfile";
 export { bundleLayout, currentBundle, defaultBundleDir } from "./bundle-dirs";
 export type { BundleLayout } from "./bundle-dirs";
 

@@ -180,6 +180,9 @@ async function install(staging: string, manifest: Record<string, unknown>, optio
     // incrementally synced node_modules.
     workspacesEnabled: true,
     workspaces: [],
+    // The bundle's lock must say where each package came from, whatever the user's .npmrc says
+    // (omit-lockfile-registry-resolved): other runners install exactly this lock.
+    omitLockfileRegistryResolved: false,
     // Host packages are `file:` links by design (see bundle.ts); install-links would copy them.
     installLinks: false,
     // The bundle is not a project anyone audits or funds from: skip the network round-trips.
@@ -219,7 +222,17 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     const path = join(layout.versions, id);
     try {
       await prepare(staging, manifest, lockfile, options, current);
-      await install(staging, manifest, options);
+      try {
+        await install(staging, manifest, options);
+      } catch (error) {
+        // A lock carried over that Arborist cannot use (written under another npm config, cut
+        // short) must not fail every later sync: install afresh, resolving without it. An
+        // imposed lock is what the caller wants installed, so its failure is the answer.
+        if (lockfile !== undefined || current === undefined) throw error;
+        await rm(staging, { recursive: true, force: true });
+        await prepare(staging, manifest, undefined, options, undefined);
+        await install(staging, manifest, options);
+      }
       await rename(staging, path);
     } catch (error) {
       // Read before staging goes: its lockfile (the current one, copied) names what was pinned.

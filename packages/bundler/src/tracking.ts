@@ -110,6 +110,32 @@ export async function addTracked(dataDir: string, source: string, options: Track
 }
 
 /**
+ * Makes the file list exactly `sources`, in that order, keeping the comments and blank lines a
+ * person wrote: lines of sources no longer wanted go, wanted sources not yet there are appended.
+ * What a plugin-set model writes after each change, so the file stays readable by people.
+ * @returns the file's text after the write
+ */
+export async function writeTrackedSources(dataDir: string, sources: readonly string[], options: TrackingOptions = {}): Promise<string> {
+  const wanted = sources.map(checkSource);
+  let text = "";
+  await edit(dataDir, options, ({ lines }) => {
+    const seen = new Set<string>();
+    const kept = lines.filter((line) => {
+      if (!isSourceLine(line)) return true;
+      const source = normalizeSource(line);
+      if (!wanted.includes(source) || seen.has(source)) return false;
+      seen.add(source);
+      return true;
+    });
+    // Order: the model's, for sources it adds; a line already there keeps its place.
+    const next = [...kept, ...wanted.filter((s) => !seen.has(s))];
+    text = next.length === 0 ? "" : `${next.join("\n")}\n`;
+    return next;
+  });
+  return text;
+}
+
+/**
  * Removes a source (every line that normalises to it). Throws `COSMO_E_TRACKING_NOT_FOUND` if
  * it is not tracked.
  * @returns the sources after the edit

@@ -254,6 +254,26 @@ export const errorCatalog = {
     message: (p) =>
       `"${s(p.url)}" is not a store URL the runner knows. Leave it unset for files in the data dir, or use "memory:" or "redis://host:port[/db]".`,
   },
+  COSMO_E_SET_LOCKED: {
+    status: 503,
+    message: (p) =>
+      `Another process is changing the plugin set and held its lock too long (${s(p.lock)}). Retry; a lock of a killed process is taken over by itself.`,
+  },
+  COSMO_E_SET_LOCK_LOST: {
+    status: 503,
+    message: (p) =>
+      `This process lost the plugin set's lock (${s(p.lock)}) before it finished, so its change was not written. Retry; if it repeats, check the store answers quickly.`,
+  },
+  COSMO_E_SOURCE_TIMEOUT: {
+    status: 504,
+    message: (p) =>
+      `Checking ${s(p.source)} took longer than ${s(p.seconds)} s (the source or the registry does not answer). Check the URL is reachable, or raise COSMO_CHECK_TIMEOUT_MS.`,
+  },
+  COSMO_E_GENERATION_SYNC_FAILED: {
+    status: 500,
+    message: (p) =>
+      `This runner cannot install generation ${s(p.generation)} of the shared plugin set (${c(p.reason)}); it keeps serving generation ${s(p.serving)}. Fix the cause (registry, disk), then POST /plugins/apply or restart it.`,
+  },
   COSMO_E_ADMIN_TOKEN_INVALID: {
     status: 500,
     message: (p) =>

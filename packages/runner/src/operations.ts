@@ -13,6 +13,8 @@ export interface PluginOperations {
   install(record: PluginRecord, report?: ProgressReporter): Promise<PluginRecord>;
   /** `POST /plugins/:id/uninstall`, and `DELETE /plugins/:id` of an installed record. */
   uninstall(record: PluginRecord, report?: ProgressReporter): Promise<PluginRecord>;
+  /** `DELETE /plugins/:id`: deletes the record, taking it out of the set in the same step. */
+  remove(record: PluginRecord): Promise<PluginRecord>;
   /** `POST /plugins/apply`: bundle, sync and reload; resolves to a JSON-able summary. */
   apply(report?: ProgressReporter): Promise<unknown>;
   /** `GET /plugins/installed`: the plugins the running worker has registered. */

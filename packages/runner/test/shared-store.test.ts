@@ -6,6 +6,7 @@ import type {} from "../../bundler/test/setup/registry";
 import { bundlePlugins } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
 import { installPlugin, uninstallPlugin } from "../src/operations/install";
+import { reconcileSet } from "../src/operations/plugin-set";
 import { createPluginStore } from "../src/store/create";
 import { hasRedis, startRedis, type TestRedis } from "./helpers/redis";
 
@@ -52,21 +53,26 @@ describe.skipIf(!hasRedis)("several runners on one redis store", { timeout: 60_0
 
     const bundled = await bundlePlugins(b);
     expect(bundled.sources).toEqual(["plugin-ok"]);
+    // B's tracking file is a view of the shared set, rewritten when B starts (or syncs).
+    await reconcileSet(b);
     expect(await tracking(b.dataDir)).toBe("plugin-ok\n");
     const manifest = JSON.parse(await readFile(bundled.file, "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toContain("plugin-ok");
 
     await uninstallPlugin(a, (await a.store.get(record.id))!);
     expect((await bundlePlugins(b)).sources).toEqual([]);
+    await reconcileSet(b);
     expect(await tracking(b.dataDir)).toBe("");
   });
 
-  it("keeps a line added by hand to the tracking file when the store is the data dir's own (not shared)", async () => {
+  it("adopts a line added by hand to the tracking file at start when the store is the data dir's own (not shared)", async () => {
     const solo = await runner(undefined);
     expect(solo.store.shared).toBe(false);
     await mkdir(join(solo.dataDir, "plugins"), { recursive: true });
     await writeFile(join(solo.dataDir, "plugins", "installed_plugins.txt"), "# added by hand\nplugin-ok\n");
+    expect(await reconcileSet(solo)).toEqual({ adopted: ["plugin-ok"], dropped: [] });
     expect((await bundlePlugins(solo)).sources).toEqual(["plugin-ok"]);
     expect(await tracking(solo.dataDir)).toBe("# added by hand\nplugin-ok\n");
+    expect((await solo.store.list()).map((r) => [r.source, r.install_status])).toEqual([["plugin-ok", "installed"]]);
   });
 });

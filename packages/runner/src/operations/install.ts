@@ -1,14 +1,17 @@
 /**
  * Install and uninstall: the seed's "test for conflicts before committing". Install checks the
- * record's source against the tracked plugins in memory and appends it to the tracking file only
- * when nothing conflicts; a conflict leaves the tracking file as it was and the record `failed`.
+ * record's source against the plugin set in memory and commits it to the set only when nothing
+ * conflicts; a conflict leaves the set as it was and the record `failed`.
+ *
+ * Check and commit form one critical section without holding the set lock through a slow check:
+ * the check runs against a snapshot of the set, and the commit (under the lock) re-checks when
+ * the set moved meanwhile, which is fast with the packuments already fetched. A source that
+ * does not answer thus holds no other install behind it, and nothing is committed that was not
+ * checked against the set it joins.
  */
 import {
-  addTracked,
   conflictMessage,
   explainConflict,
-  listTracked,
-  removeTracked,
   renderConflicts,
   renderSkipped,
   type CheckedPlugin,
@@ -16,8 +19,10 @@ import {
   type SkippedVersion,
 } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
+import type { SetLease } from "../store/set-lock";
 import type { PluginRecord, PluginRecordPatch } from "../store/types";
 import type { OperationsContext } from "./context";
+import { changeSet, installedSources, setVersion } from "./plugin-set";
 
 /** The answer of a check that found no conflict. */
 export interface CheckOk {
@@ -51,69 +56,121 @@ export function conflictError(source: string, conflicts: Conflict[], plugin?: st
   });
 }
 
+/** How long one source's check may take: COSMO_CHECK_TIMEOUT_MS, default 60 s. */
+export function checkTimeout(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.COSMO_CHECK_TIMEOUT_MS);
+  return Number.isFinite(value) && value > 0 ? value : 60_000;
+}
+
 /**
- * Checks whether `source` can join the host and the tracked plugins; writes nothing (but the npm
- * cache). Throws COSMO_E_CONFLICT with the conflicts as data, or the coded error of a failed step.
+ * Checks whether `source` can join the host and the plugin set; writes nothing (but the npm
+ * cache). Throws COSMO_E_CONFLICT with the conflicts as data, COSMO_E_SOURCE_TIMEOUT when it
+ * takes too long, or the coded error of a failed step.
+ * @param installed the set's sources; default: the store's installed records (every runner's)
  */
-export async function checkSource(ctx: OperationsContext, source: string, tracked?: readonly string[]): Promise<CheckOk> {
-  // `tracked`: the tracking file's sources when the caller has just read them (no second read).
-  const [checker, installed] = await Promise.all([ctx.checker(), tracked ?? listTracked(ctx.dataDir)]);
-  const result = await checker.check({ installed: installed.filter((s) => s !== source.trim()), candidate: source });
+export async function checkSource(ctx: OperationsContext, source: string, installed?: readonly string[]): Promise<CheckOk> {
+  const [checker, set] = await Promise.all([ctx.checker(), installed ?? ctx.store.list().then(installedSources)]);
+  const limit = checkTimeout();
+  let timer: NodeJS.Timeout | undefined;
+  const result = await Promise.race([
+    checker.check({ installed: set.filter((s) => s !== source.trim()), candidate: source }),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(createError("COSMO_E_SOURCE_TIMEOUT", { source, seconds: Math.round(limit / 1000) })), limit);
+    }),
+  ]).finally(() => clearTimeout(timer));
   if (!result.ok || result.plugin === undefined) throw conflictError(source, result.conflicts, result.plugin?.name, result.skipped);
   return { ok: true, source, conflicts: [], plugin: result.plugin, skipped: result.skipped };
+}
+
+/** The text kept in a failed record: the rendered conflicts, else the error's message. */
+export function failureText(error: unknown): string {
+  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && typeof error.details.text === "string") return error.details.text;
+  return isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
 }
 
 /** What a failed record keeps: the conflicts as data and their rendering, else the error's message. */
 function failurePatch(record: PluginRecord, error: unknown): PluginRecordPatch {
   if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && Array.isArray(error.details.conflicts)) {
     const plugin = typeof error.details.plugin === "string" ? error.details.plugin : record.name;
-    return {
-      install_status: "failed",
-      name: plugin,
-      conflicts: error.details.conflicts as Conflict[],
-      error_message: typeof error.details.text === "string" ? error.details.text : error.message,
-    };
+    return { install_status: "failed", name: plugin, conflicts: error.details.conflicts as Conflict[], error_message: failureText(error) };
   }
-  const text = isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
-  return { install_status: "failed", error_message: text, conflicts: null };
+  return { install_status: "failed", error_message: failureText(error), conflicts: null };
+}
+
+/** The record as it is now, inside the lock: a record deleted meanwhile is a 404, not a resurrection. */
+async function current(ctx: OperationsContext, id: string): Promise<PluginRecord> {
+  const record = await ctx.store.get(id);
+  if (!record) throw createError("COSMO_E_RECORD_NOT_FOUND", { id });
+  return record;
+}
+
+// Errors that say nothing about the plugin: the record keeps its state, the caller retries.
+const TRANSIENT = new Set(["COSMO_E_STORE_UNAVAILABLE", "COSMO_E_SET_LOCKED", "COSMO_E_SET_LOCK_LOST", "COSMO_E_RECORD_NOT_FOUND"]);
+
+/**
+ * Checks the record's source and, when it fits, makes the record `installed` (the set and the
+ * tracking file change with it). On a conflict or a failed check the record becomes `failed`
+ * with the reason in error_message and the error is thrown; the set is not touched.
+ */
+export async function installPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
+  const source = record.source.trim();
+  const [records, version] = await Promise.all([ctx.store.list(), setVersion(ctx)]);
+  const found = records.find((r) => r.id === record.id);
+  if (!found) throw createError("COSMO_E_RECORD_NOT_FOUND", { id: record.id });
+  const markFailed = (error: unknown) =>
+    changeSet(ctx, async (lease) => {
+      await current(ctx, record.id);
+      return ctx.store.update(record.id, failurePatch(record, error), lease);
+    });
+
+  // Installing twice is not an error: the plugin is where the caller wants it.
+  let checked: CheckOk | undefined;
+  if (found.install_status !== "installed") {
+    try {
+      checked = await checkSource(ctx, source, installedSources(records));
+    } catch (error) {
+      if (isCosmoError(error) && TRANSIENT.has(error.code)) throw error;
+      await markFailed(error).catch(() => undefined);
+      throw error;
+    }
+  }
+  let refused: unknown;
+  const committed = await changeSet(ctx, async (lease: SetLease) => {
+    const now = await current(ctx, record.id);
+    if (now.install_status === "installed") return now;
+    if ((await setVersion(ctx)) !== version) {
+      // The set moved while we checked: check again against the set as it is, still locked.
+      try {
+        checked = await checkSource(ctx, source, installedSources(await ctx.store.list()));
+      } catch (error) {
+        if (isCosmoError(error) && TRANSIENT.has(error.code)) throw error;
+        refused = error;
+        return ctx.store.update(record.id, failurePatch(record, error), lease);
+      }
+    }
+    const name = checked ? { name: checked.plugin.name } : {};
+    return ctx.store.update(record.id, { install_status: "installed", ...name, error_message: null, conflicts: null }, lease);
+  });
+  if (refused !== undefined) throw refused;
+  return committed;
 }
 
 /**
- * Checks the record's source and, when it fits, appends it to the tracking file and marks the
- * record `installed`. On a conflict (or any failed step) the record becomes `failed` with the
- * reason in error_message and the error is thrown; the tracking file is not touched.
+ * Takes the record out of the set (it goes back to `pending`). The running plugins change at
+ * the next apply.
  */
-export function installPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
-  return ctx.serial(async () => {
-    const tracked = await listTracked(ctx.dataDir);
-    // Installing twice is not an error: the plugin is where the caller wants it.
-    if (tracked.includes(record.source.trim())) {
-      return ctx.store.update(record.id, { install_status: "installed", error_message: null, conflicts: null });
-    }
-    let checked: CheckOk;
-    try {
-      checked = await checkSource(ctx, record.source, tracked);
-      await addTracked(ctx.dataDir, record.source);
-    } catch (error) {
-      await ctx.store.update(record.id, failurePatch(record, error));
-      throw error;
-    }
-    return ctx.store.update(record.id, { install_status: "installed", name: checked.plugin.name, error_message: null, conflicts: null });
+export function uninstallPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
+  return changeSet(ctx, async (lease) => {
+    await current(ctx, record.id);
+    return ctx.store.update(record.id, { install_status: "pending", error_message: null, conflicts: null }, lease);
   });
 }
 
-/**
- * Takes the record's source out of the tracking file (if it is there) and sets the record back
- * to `pending`. The running plugins change at the next apply.
- */
-export function uninstallPlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
-  return ctx.serial(async () => {
-    try {
-      await removeTracked(ctx.dataDir, record.source);
-    } catch (error) {
-      // Not tracked (a failed install, or an edit by hand): the goal is reached all the same.
-      if (!(isCosmoError(error) && error.code === "COSMO_E_TRACKING_NOT_FOUND")) throw error;
-    }
-    return ctx.store.update(record.id, { install_status: "pending", error_message: null, conflicts: null });
+/** Deletes a record, leaving the set in the same step when it was in it. Returns the record as it was. */
+export function removePlugin(ctx: OperationsContext, record: PluginRecord): Promise<PluginRecord> {
+  return changeSet(ctx, async (lease) => {
+    const now = await current(ctx, record.id);
+    await ctx.store.remove(record.id, lease);
+    return now;
   });
 }

@@ -37,7 +37,7 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
   const answer = (event: H3Event, work: (report: ProgressReporter) => Promise<unknown>) =>
     wantsEventStream(event) ? progressStream(work, (error) => toErrorResponse(error, event)) : work(silentProgress);
 
-  const { install, uninstall, apply, installed, report } = operations;
+  const { install, uninstall, remove, apply, installed, report } = operations;
   if (installed) app.get("/plugins/installed", () => installed());
   if (report) app.get("/plugins/report", () => report());
   if (apply) app.post("/plugins/apply", (event) => answer(event, (progress) => apply(progress)));
@@ -82,12 +82,16 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
     return operations.describe ? (await operations.describe([found]))[0] : found;
   });
 
-  // 204 and no body: the client named the record and, on success, it is gone. An installed
-  // record is uninstalled first, so deleting never leaves a plugin in the bundle without a row.
+  // 204 and no body: the client named the record and, on success, it is gone. The record leaves
+  // the set in the same step (one critical section), so deleting never leaves a plugin in the
+  // set without a row, however an install of it races the delete.
   app.delete("/plugins/:id", async (event) => {
     const found = await record(event);
-    if (uninstall && found.install_status === "installed") await uninstall(found);
-    await store.remove(found.id);
+    if (remove) await remove(found);
+    else {
+      if (uninstall && found.install_status === "installed") await uninstall(found);
+      await store.remove(found.id);
+    }
     return new Response(null, { status: 204 });
   });
 }

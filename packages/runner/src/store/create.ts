@@ -5,6 +5,9 @@ import memoryDriver from "unstorage/drivers/memory";
 import { fsAtomicDriver } from "./drivers/fs-atomic";
 import { connectRedisDriver, redactUrl } from "./drivers/redis";
 import type { PluginStore } from "./types";
+import { redisChannel } from "./redis-channel";
+import { redisSetLock } from "./redis-set-lock";
+import { fileSetLock } from "./set-lock";
 import { createUnstoragePluginStore } from "./unstorage-store";
 
 /** Options of `createPluginStore`. */
@@ -34,14 +37,20 @@ export async function createPluginStore(url: string | undefined, options: Create
   const trimmed = url?.trim();
   if (!trimmed) {
     const base = join(options.dataDir, "store");
-    return createUnstoragePluginStore(createStorage({ driver: fsAtomicDriver({ base }) }), `fs:${base}`);
+    return createUnstoragePluginStore(createStorage({ driver: fsAtomicDriver({ base }) }), `fs:${base}`, { lock: fileSetLock(options.dataDir) });
   }
   if (trimmed === "memory:" || trimmed === "memory://") {
-    return createUnstoragePluginStore(createStorage({ driver: memoryDriver() }), "memory");
+    return createUnstoragePluginStore(createStorage({ driver: memoryDriver() }), "memory", { lock: fileSetLock(options.dataDir) });
   }
   if (/^rediss?:\/\//i.test(trimmed)) {
-    const driver = await connectRedisDriver(trimmed, { namespace: options.namespace, connectTimeout: options.connectTimeout });
-    return createUnstoragePluginStore(createStorage({ driver }), redactUrl(trimmed), { shared: true });
+    const { driver, client, base } = await connectRedisDriver(trimmed, { namespace: options.namespace, connectTimeout: options.connectTimeout });
+    const description = redactUrl(trimmed);
+    return createUnstoragePluginStore(createStorage({ driver }), description, {
+      shared: true,
+      lock: redisSetLock(client, base, description),
+      rawBase: base,
+      channel: redisChannel(client, base, "generations"),
+    });
   }
   throw createError("COSMO_E_STORE_URL_INVALID", { url: redactUrl(trimmed) });
 }

@@ -1,33 +1,98 @@
 import { randomUUID } from "node:crypto";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
 import { prefixStorage, type Storage } from "unstorage";
-import type { NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore } from "./types";
+import type { RedisSetLease } from "./redis-set-lock";
+import type { SetLease, SetLock } from "./set-lock";
+import type { NewPluginRecord, PluginRecord, PluginRecordPatch, PluginStore, StoreChannel } from "./types";
 
 // Records live under one prefix so a shared redis (or data dir) can hold other things beside them.
 const PREFIX = "plugins";
 const keyOf = (id: string) => `${PREFIX}:${id}`;
+const META = "meta";
+const metaKey = (name: string) => `${META}:${name}`;
 const RECORD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Plugins' own data: beside the records, never under PREFIX (getKeys("plugins") must not see it).
 const PLUGIN_DATA = "plugin-data";
+// Reads in flight at once when listing: a store with thousands of records must not open
+// thousands of files at once (EMFILE starves every other request of the process).
+const LIST_CONCURRENCY = 16;
+
+/** How long one store call may take before it is a 503 (ms): COSMO_STORE_TIMEOUT_MS, default 4000. */
+export function storeTimeout(env: NodeJS.ProcessEnv = process.env): number {
+  const value = Number(env.COSMO_STORE_TIMEOUT_MS);
+  return Number.isFinite(value) && value > 0 ? value : 4_000;
+}
 
 /** Oldest first; the id breaks ties so two records made in the same millisecond keep one order. */
 function byCreation(a: PluginRecord, b: PluginRecord): number {
   return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
 }
 
+/** `fn` over `items` with at most `limit` calls in flight, results in order. */
+async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return out;
+}
+
+/** Options of `createUnstoragePluginStore`. */
+export interface UnstoragePluginStoreOptions {
+  /** True for a store other runners use too (redis). */
+  shared?: boolean;
+  /** The set lock; required for writes to be safe across processes. */
+  lock: SetLock;
+  /**
+   * Raw key prefix of the storage's keys in the backend (redis), for fenced writes; with it, a
+   * write under a lease goes through the lease (a Lua compare on the lock's token).
+   */
+  rawBase?: string;
+  channel?: StoreChannel;
+  /** Per-call timeout in ms (default storeTimeout()). */
+  timeout?: number;
+}
+
 /**
  * A PluginStore over any unstorage Storage: the record logic is written once, and the drivers
  * (memory, atomic files, redis) are what differ.
  */
-export function createUnstoragePluginStore(storage: Storage, description: string, options: { shared?: boolean } = {}): PluginStore {
-  // Driver failures (redis down, disk full) become one coded 503, so the API and the CLI report
-  // them the same way; our own coded errors pass through.
+export function createUnstoragePluginStore(storage: Storage, description: string, options: UnstoragePluginStoreOptions): PluginStore {
+  const timeout = options.timeout ?? storeTimeout();
+
+  // Driver failures (redis down, disk full) and calls that do not answer in time become one
+  // coded 503, so the API and the CLI report them the same way; our own coded errors pass through.
   async function guarded<T>(work: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
     try {
-      return await work();
+      return await Promise.race([
+        work(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeout} ms`)), timeout);
+        }),
+      ]);
     } catch (error) {
       if (isCosmoError(error)) throw error;
       throw createError("COSMO_E_STORE_UNAVAILABLE", { store: description, reason: errorMessage(error) }, { cause: error });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function write(key: string, value: unknown, lease: SetLease | undefined): Promise<void> {
+    lease?.assertHeld();
+    const fenced = lease as RedisSetLease | undefined;
+    if (options.rawBase !== undefined && fenced?.write) {
+      await fenced.write(`${options.rawBase}:${key}`, value === null ? null : JSON.stringify(value));
+    } else if (value === null) {
+      await storage.removeItem(key);
+    } else {
+      await storage.setItem(key, value as Parameters<Storage["setItem"]>[1]);
     }
   }
 
@@ -41,7 +106,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
 
   async function readAll(): Promise<PluginRecord[]> {
     const keys = await storage.getKeys(PREFIX);
-    const values = await Promise.all(keys.map((key) => storage.getItem<PluginRecord>(key)));
+    const values = await mapBounded(keys, LIST_CONCURRENCY, (key) => storage.getItem<PluginRecord>(key));
     // A key can vanish between getKeys and getItem when another runner deletes it.
     return values.filter((v): v is PluginRecord => !!v && typeof v === "object").map(withDefaults).sort(byCreation);
   }
@@ -52,45 +117,53 @@ export function createUnstoragePluginStore(storage: Storage, description: string
     return record;
   }
 
+  // Inside the critical section when the caller holds the lease, else it is taken for this write.
+  const locked = <T>(lease: SetLease | undefined, work: (lease: SetLease) => Promise<T>): Promise<T> =>
+    lease ? work(lease) : options.lock.run(work);
+
   return {
     description,
     shared: options.shared ?? false,
-    create: (input: NewPluginRecord) =>
-      guarded(async () => {
-        // Check-then-write: two runners racing on one redis can both pass. The API is the only
-        // writer in practice; a unique index would need a driver-level primitive unstorage lacks.
-        const existing = (await readAll()).find((r) => r.source === input.source);
-        if (existing) throw createError("COSMO_E_RECORD_DUPLICATE", { source: input.source, id: existing.id });
-        const now = new Date().toISOString();
-        const record: PluginRecord = {
-          id: randomUUID(),
-          name: input.name,
-          source: input.source,
-          install_status: "pending",
-          error_message: null,
-          conflicts: null,
-          created_at: now,
-          updated_at: now,
-        };
-        await storage.setItem(keyOf(record.id), record);
-        return record;
-      }),
+    channel: options.channel,
+    create: (input: NewPluginRecord, lease?: SetLease) =>
+      locked(lease, (held) =>
+        guarded(async () => {
+          const existing = (await readAll()).find((r) => r.source === input.source);
+          if (existing) throw createError("COSMO_E_RECORD_DUPLICATE", { source: input.source, id: existing.id });
+          const now = new Date().toISOString();
+          const record: PluginRecord = {
+            id: randomUUID(),
+            name: input.name,
+            source: input.source,
+            install_status: "pending",
+            error_message: null,
+            conflicts: null,
+            created_at: now,
+            updated_at: now,
+          };
+          await write(keyOf(record.id), record, held);
+          return record;
+        }),
+      ),
     get: (id) => guarded(() => read(id)),
     list: () => guarded(readAll),
-    update: (id: string, patch: PluginRecordPatch) =>
+    update: (id: string, patch: PluginRecordPatch, lease?: SetLease) =>
       guarded(async () => {
         const current = await mustRead(id);
         const next: PluginRecord = { ...current, ...pick(patch), id: current.id, updated_at: later(current.updated_at) };
-        await storage.setItem(keyOf(id), next);
+        await write(keyOf(id), next, lease);
         return next;
       }),
-    remove: (id) =>
+    remove: (id, lease?: SetLease) =>
       guarded(async () => {
         const current = await mustRead(id);
-        await storage.removeItem(keyOf(id));
+        await write(keyOf(id), null, lease);
         return current;
       }),
     findBySource: (source) => guarded(async () => (await readAll()).find((r) => r.source === source) ?? null),
+    withSetLock: (work) => options.lock.run(work),
+    getMeta: <T>(name: string) => guarded(async () => (await storage.getItem<T>(metaKey(name))) ?? null),
+    setMeta: (name, value, lease) => guarded(() => write(metaKey(name), value, lease)),
     pluginStorage: () => prefixStorage(storage, PLUGIN_DATA),
     close: () => guarded(() => storage.dispose()),
   };

@@ -2,7 +2,9 @@
  * Everything one server process runs, short of listening: the store, the bundle's plugins and
  * the app over both. Shared by cluster workers (worker/main.ts) and the single-process mode.
  */
-import { createError, type PluginLogger } from "@cosmo/core";
+import { createError, errorMessage, type PluginLogger } from "@cosmo/core";
+import { createOperationsContext } from "../operations/context";
+import { reconcileSet } from "../operations/plugin-set";
 import type { H3 } from "h3";
 import { containmentOperations } from "../containment/operations";
 import { readContainment } from "../containment/state";
@@ -55,7 +57,12 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     throw error;
   }
   const requestReload = options.requestReload;
+  const ops = createOperationsContext({ dataDir: config.dataDir, store });
+  // The model and this data dir's tracking file agree before anything is served: a process
+  // killed between the two writes, or a file edited by hand, is settled here.
+  await reconcileSet(ops).catch((error: unknown) => logger.warn(`could not reconcile the plugin set: ${errorMessage(error)}`));
   const operations = workerOperations({
+    operations: ops,
     dataDir: config.dataDir,
     store,
     service: loaded.service,

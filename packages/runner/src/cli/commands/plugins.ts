@@ -4,7 +4,7 @@
  * uninstall then applies as `cosmo-runner apply` does.
  */
 import { defineCommand } from "citty";
-import { installPlugin, uninstallPlugin } from "../../operations/install";
+import { installPlugin, removePlugin, uninstallPlugin } from "../../operations/install";
 import { absoluteSource, addPluginRecord } from "../../operations/add";
 import { readContainment, type ContainmentState } from "../../containment/state";
 import { disablePlugin, enablePlugin, packageOfRecord } from "../../containment/toggle";
@@ -86,8 +86,7 @@ const remove = defineCommand({
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const record = await mustFindRecord(ctx.store, String(args.target));
-      if (record.install_status === "installed") await uninstallPlugin(ctx.ops, record);
-      await ctx.store.remove(record.id);
+      await removePlugin(ctx.ops, record);
       const wasInstalled = record.install_status === "installed";
       output(ctx, { removed: record }, `Removed ${record.name} (${record.id}).${wasInstalled ? "\nRun `cosmo-runner apply` to stop serving it." : ""}`);
     }),

@@ -29,6 +29,17 @@ export const fsAtomicDriver = defineDriver((opts: FsAtomicOptions) => {
     return join(base, ...segments);
   }
 
+  // A temp file older than this was left by a process killed mid-write: no writer takes this
+  // long, so removing it cannot break a write in flight.
+  const ABANDONED_MS = 60_000;
+  async function sweep(temp: string): Promise<void> {
+    try {
+      if (Date.now() - (await stat(temp)).mtimeMs > ABANDONED_MS) await unlink(temp);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+
   async function walk(dir: string, prefix: string, out: string[]): Promise<void> {
     let entries;
     try {
@@ -38,7 +49,10 @@ export const fsAtomicDriver = defineDriver((opts: FsAtomicOptions) => {
       throw error;
     }
     for (const entry of entries) {
-      if (isHidden(entry.name)) continue;
+      if (isHidden(entry.name)) {
+        if (entry.isFile() && entry.name.endsWith(".tmp")) await sweep(join(dir, entry.name));
+        continue;
+      }
       const key = prefix ? `${prefix}:${entry.name}` : entry.name;
       if (entry.isDirectory()) await walk(join(dir, entry.name), key, out);
       else if (entry.isFile()) out.push(key);

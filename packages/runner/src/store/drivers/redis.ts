@@ -9,6 +9,16 @@ export interface RedisDriverOptions {
   namespace?: string;
   /** How long the first connection may take before the store counts as unavailable (ms). */
   connectTimeout?: number;
+  /** How long one command may take before it fails (ms): a hung redis must not hang callers. */
+  commandTimeout?: number;
+}
+
+/** A connected redis: the unstorage driver and its ioredis client (for locks and pub/sub). */
+export interface ConnectedRedis {
+  driver: Driver;
+  client: Redis;
+  /** The key prefix every key of this installation starts with ("cosmo"). */
+  base: string;
 }
 
 /** The URL without its password, for messages and logs. */
@@ -27,15 +37,19 @@ export function redactUrl(url: string): string {
  * default retries forever and queues commands meanwhile, so a runner pointed at a dead redis
  * would hang; here the first connection is bounded and each command gives up after a few retries.
  */
-export async function connectRedisDriver(url: string, options: RedisDriverOptions = {}): Promise<Driver> {
+export async function connectRedisDriver(url: string, options: RedisDriverOptions = {}): Promise<ConnectedRedis> {
   const timeout = options.connectTimeout ?? 5_000;
+  const base = options.namespace ?? "cosmo";
   const driver = redisDriver({
     url,
-    base: options.namespace ?? "cosmo",
+    base,
     lazyConnect: true,
     connectTimeout: timeout,
     // Fail a command after a short retry instead of queuing it until redis comes back.
     maxRetriesPerRequest: 2,
+    // A redis that accepts the connection but never answers (SIGSTOP, a full network buffer)
+    // would otherwise hold every command forever: the connection looks alive.
+    commandTimeout: options.commandTimeout ?? 3_000,
     // Keep reconnecting after the first success (redis restarts), but not too eagerly.
     retryStrategy: (times: number) => Math.min(times * 200, 2_000),
   });
@@ -60,5 +74,5 @@ export async function connectRedisDriver(url: string, options: RedisDriverOption
   } finally {
     clearTimeout(timer);
   }
-  return driver;
+  return { driver, client, base };
 }

@@ -1,0 +1,103 @@
+/**
+ * The plugin set: one model, one writer. The records in the store ARE the set (a record
+ * `installed` is in it); every change runs inside the store's set lock, bumps the set's version
+ * and then rewrites this data dir's tracking file (`installed_plugins.txt`) from the model, so
+ * people and older tools can still read it. A change is written to the records first: a process
+ * killed before the file is rewritten leaves a stale file, which `reconcileSet` repairs at start.
+ *
+ * With a store of its own (files in the data dir) a person may still edit the tracking file by
+ * hand: the file's digest after each write is kept, and a file that no longer matches it is
+ * adopted into the model at the next start (lines added become installed records, lines removed
+ * uninstall theirs). On a shared store (redis) the file is only a view of the shared set.
+ */
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { readTracked, trackingFile, writeTrackedSources } from "@cosmo/bundler";
+import { deriveName } from "../source-name";
+import type { SetLease } from "../store/set-lock";
+import type { PluginRecord } from "../store/types";
+import type { OperationsContext } from "./context";
+
+/** The set's version: grows by one with every change, so a check can tell the set moved under it. */
+export interface SetVersion {
+  version: number;
+}
+
+/** The sources in the set: the installed records', oldest record first. */
+export function installedSources(records: readonly PluginRecord[]): string[] {
+  return records.filter((r) => r.install_status === "installed").map((r) => r.source.trim());
+}
+
+/** The set's version now (0 for a set never changed). */
+export async function setVersion(ctx: OperationsContext): Promise<number> {
+  return (await ctx.store.getMeta<SetVersion>("set"))?.version ?? 0;
+}
+
+const digest = (text: string) => createHash("sha256").update(text).digest("hex");
+// Per data dir: runners sharing a redis each have their own tracking file.
+const trackingMeta = (ctx: OperationsContext) => `tracking:${digest(ctx.dataDir).slice(0, 16)}`;
+
+/** Rewrites the tracking file from the model and remembers what it wrote. Call with the lease. */
+export async function writeTrackingFromModel(ctx: OperationsContext, lease: SetLease, records?: readonly PluginRecord[]): Promise<void> {
+  const text = await writeTrackedSources(ctx.dataDir, installedSources(records ?? (await ctx.store.list())));
+  await ctx.store.setMeta(trackingMeta(ctx), { sha256: digest(text) }, lease);
+}
+
+/**
+ * Runs `change` as the set's one writer: under the set lock, then the version bump and the
+ * tracking file rewrite. What `change` returns is passed through.
+ */
+export function changeSet<T>(ctx: OperationsContext, change: (lease: SetLease) => Promise<T>): Promise<T> {
+  return ctx.store.withSetLock(async (lease) => {
+    const result = await change(lease);
+    await ctx.store.setMeta("set", { version: (await setVersion(ctx)) + 1 } satisfies SetVersion, lease);
+    await writeTrackingFromModel(ctx, lease);
+    return result;
+  });
+}
+
+/** What `reconcileSet` changed. */
+export interface Reconciled {
+  /** Sources found in a hand-edited tracking file and made installed. */
+  adopted: string[];
+  /** Sources whose line was removed by hand, now pending. */
+  dropped: string[];
+}
+
+/**
+ * Brings the model and the tracking file together at start: a file edited by hand (store of
+ * the data dir's own) is adopted, then the file is rewritten from the model, which repairs a
+ * process killed between a record's write and the file's.
+ */
+export async function reconcileSet(ctx: OperationsContext): Promise<Reconciled> {
+  return ctx.store.withSetLock(async (lease) => {
+    const adopted: string[] = [];
+    const dropped: string[] = [];
+    let records = await ctx.store.list();
+    if (!ctx.store.shared) {
+      const text = await readFile(trackingFile(ctx.dataDir), "utf8").catch(() => "");
+      const written = await ctx.store.getMeta<{ sha256: string }>(trackingMeta(ctx));
+      if (written?.sha256 !== digest(text) && !(written === null && text === "")) {
+        const inFile = (await readTracked(ctx.dataDir)).sources;
+        for (const source of inFile) {
+          const record = records.find((r) => r.source.trim() === source);
+          if (record?.install_status === "installed") continue;
+          if (record) await ctx.store.update(record.id, { install_status: "installed", error_message: null }, lease);
+          else await ctx.store.create({ name: deriveName(source), source }, lease).then((r) => ctx.store.update(r.id, { install_status: "installed" }, lease));
+          adopted.push(source);
+        }
+        for (const record of records) {
+          if (record.install_status !== "installed" || inFile.includes(record.source.trim())) continue;
+          await ctx.store.update(record.id, { install_status: "pending", error_message: null }, lease);
+          dropped.push(record.source);
+        }
+        if (adopted.length > 0 || dropped.length > 0) {
+          records = await ctx.store.list();
+          await ctx.store.setMeta("set", { version: (await setVersion(ctx)) + 1 } satisfies SetVersion, lease);
+        }
+      }
+    }
+    await writeTrackingFromModel(ctx, lease, records);
+    return { adopted, dropped };
+  });
+}
