@@ -133,6 +133,8 @@ export async function withLock<T>(dir: string, lockPath: string, fn: () => Promi
     if (compromised) throw compromised;
     return result;
   } finally {
+    // The note first: a waiter that finds a lock without one treats it as live, never as dead.
+    await rm(ownerFile(lockPath), { force: true }).catch(() => undefined);
     // Releasing a compromised lock fails (it is someone else's now); that is not our error to report.
     await release().catch(() => undefined);
   }

@@ -49,6 +49,8 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
     throw createError("COSMO_E_LISTEN_FAILED", { host: config.host, port: config.port, reason: errorMessage(error) }, { cause: error });
   }
   const { port } = listener.address as AddressInfo;
+  // Reconciles the set with the tracking file (no following without a supervisor to reload).
+  void server.follow().catch(() => undefined);
   return {
     url: `http://${urlHost(config.host)}:${port}`,
     bundleId: server.loaded.bundleId,

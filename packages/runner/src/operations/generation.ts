@@ -67,6 +67,15 @@ export async function asGeneration(marker: GenerationMarker & Partial<Generation
   };
 }
 
+/**
+ * Whether `a` replaces `b`: built from a newer set, or from the same set later. One order for
+ * publishers and followers, so a fleet settles on one generation whatever order things arrive in.
+ */
+export function isNewer(a: Pick<Generation, "set_version" | "created_at">, b: Pick<Generation, "set_version" | "created_at"> | null): boolean {
+  if (b === null) return true;
+  return a.set_version !== b.set_version ? a.set_version > b.set_version : a.created_at > b.created_at;
+}
+
 /** The store's current generation, or null. */
 export function currentGeneration(ctx: OperationsContext): Promise<Generation | null> {
   return ctx.store.getMeta<Generation>("generation");
@@ -79,7 +88,7 @@ export function currentGeneration(ctx: OperationsContext): Promise<Generation | 
 export async function publishGeneration(ctx: OperationsContext, generation: Generation): Promise<boolean> {
   const published = await ctx.store.withSetLock(async (lease) => {
     const current = await currentGeneration(ctx);
-    if (current && current.set_version > generation.set_version) return false;
+    if (current && current.id !== generation.id && !isNewer(generation, current)) return false;
     await ctx.store.setMeta("generation", generation, lease);
     return true;
   });

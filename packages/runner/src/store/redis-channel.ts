@@ -14,21 +14,16 @@ export function redisChannel(client: Redis, base: string, name: string): StoreCh
       await client.publish(channel, message);
     },
     async subscribe(onMessage, onReady) {
-      const subscriber = client.duplicate({ lazyConnect: true, commandTimeout: undefined });
+      // No lazy connect and no command limit: a redis that is down at start or goes away later
+      // is waited for, and ioredis restores the subscription itself on every reconnect.
+      const subscriber = client.duplicate({ lazyConnect: false, commandTimeout: undefined, maxRetriesPerRequest: null });
       subscriber.on("error", () => undefined); // reconnects on its own; the store's calls report outages
       subscriber.on("message", (from: string, message: string) => {
         if (from === channel) onMessage(message);
       });
-      let first = true;
-      subscriber.on("ready", () => {
-        // The first ready is the subscribe below; later ones are reconnects.
-        if (first) return;
-        onReady();
-      });
-      await subscriber.connect();
-      await subscriber.subscribe(channel);
-      first = false;
-      onReady();
+      // Every (re)connection: catch up on what was announced while away.
+      subscriber.on("ready", () => onReady());
+      subscriber.subscribe(channel).catch(() => undefined);
       return async () => {
         subscriber.disconnect();
       };

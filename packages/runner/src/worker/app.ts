@@ -34,6 +34,8 @@ export interface WorkerAppOptions {
   logger?: RunnerLogger;
   /** Why this server serves a fallback instead of the current bundle (shown in /health). */
   fallback?: string;
+  /** What /health says about the plugin set's generation (served, wanted, why behind). */
+  generation?: () => unknown;
 }
 
 /** The worker's app and the router it dispatches plugin requests to (close it on shutdown). */
@@ -75,6 +77,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       clean: options.clean,
       plugins: countPlugins(loaded),
       ...(options.fallback ? { fallback: options.fallback } : {}),
+      ...(options.generation ? { generation: options.generation() } : {}),
     };
   });
 

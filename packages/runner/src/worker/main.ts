@@ -93,6 +93,7 @@ process.on("message", (message: unknown) => {
     // message instead races that answer: a client reusing the connection got the old plugins
     // once more. The primary's drain then joins this one.
     if (message.ok) {
+      void server?.unfollow();
       void listening?.drain(true);
       waiter?.resolve(message.result);
     }
@@ -139,6 +140,8 @@ async function start(): Promise<void> {
     plugins: server.counts(),
     ...(config.fallback ? { fallback: config.fallback } : {}),
   });
+  // Only now does the supervisor route this worker's reload requests: follow the fleet from here.
+  server.follow().catch((error: unknown) => logger.warn(`cannot follow the shared plugin set: ${error instanceof Error ? error.message : String(error)}`));
 }
 
 start().catch(async (error: unknown) => {

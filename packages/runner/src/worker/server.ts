@@ -4,6 +4,8 @@
  */
 import { createError, errorMessage, type PluginLogger } from "@cosmo/core";
 import { createOperationsContext } from "../operations/context";
+import { followGenerations, type Follower } from "../operations/follow";
+import { readBundleGeneration } from "../operations/generation";
 import { reconcileSet } from "../operations/plugin-set";
 import type { H3 } from "h3";
 import { containmentOperations } from "../containment/operations";
@@ -22,6 +24,14 @@ export interface WorkerServer {
   loaded: LoadedBundle;
   store: PluginStore;
   counts(): ReturnType<typeof countPlugins>;
+  /**
+   * Reconciles the plugin set with the tracking file, then starts following the shared store's
+   * generations (redis, supervised worker only): call once the supervisor routes this worker's
+   * reload requests, i.e. after `ready`.
+   */
+  follow(): Promise<void>;
+  /** Stops following: this worker is being replaced. */
+  unfollow(): Promise<void>;
   /** Tears the plugins down (teardown of each, last first) and closes the store. Never throws. */
   dispose(): Promise<void>;
 }
@@ -58,9 +68,6 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
   }
   const requestReload = options.requestReload;
   const ops = createOperationsContext({ dataDir: config.dataDir, store });
-  // The model and this data dir's tracking file agree before anything is served: a process
-  // killed between the two writes, or a file edited by hand, is settled here.
-  await reconcileSet(ops).catch((error: unknown) => logger.warn(`could not reconcile the plugin set: ${errorMessage(error)}`));
   const operations = workerOperations({
     operations: ops,
     dataDir: config.dataDir,
@@ -76,7 +83,13 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
       return requestReload(reloadOptions);
     },
   });
+  const served = await readBundleGeneration(loaded.bundle);
+  let follower: Follower | undefined;
+  let unfollowed = false;
+  const generation = () =>
+    follower?.status() ?? { serving: served?.id ?? null, wanted: null, state: "current", ...(store.shared ? {} : { fleet: false }) };
   const { app, router } = createWorkerApp({
+    generation,
     store,
     token: config.token,
     loaded,
@@ -97,7 +110,25 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     loaded,
     store,
     counts: () => countPlugins(loaded),
+    async follow() {
+      // The model and this data dir's tracking file agree from the start: a process killed
+      // between the two writes, or a file edited by hand, is settled here (under the set lock,
+      // so an install arriving meanwhile simply waits; not before `ready`, which it would delay).
+      await reconcileSet(ops).catch((error: unknown) => logger.warn(`could not reconcile the plugin set: ${errorMessage(error)}`));
+      if (!store.shared || !requestReload || follower || unfollowed || config.clean) return;
+      follower = await followGenerations(ops, {
+        serving: served,
+        reload: () => requestReload({ rollbackOnFailure: true, reason: "generation" }),
+        log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
+      });
+    },
+    async unfollow() {
+      unfollowed = true;
+      await follower?.stop();
+    },
     dispose: async () => {
+      unfollowed = true;
+      await follower?.stop().catch(() => undefined);
       await loaded.service.shutdown().catch((error) => logger.error("plugin shutdown failed:", error));
       router.close();
       await store.close().catch(() => {});
