@@ -62,7 +62,8 @@ export function lockDifference(expected: string, actual: string): string | undef
  * @example await syncLockfile({ dataDir, manifest, lockfile: generation.lockfile, npmOptions })
  */
 export async function syncLockfile(options: SyncLockfileOptions): Promise<SyncResult> {
-  const result = await sync({ ...options, lockfile: options.lockfile });
+  // sync() takes a lockfile as an object (a string there is a path).
+  const result = await sync({ ...options, lockfile: JSON.parse(options.lockfile) as Record<string, unknown> });
   const difference = lockDifference(options.lockfile, await readFile(result.lockfile, "utf8"));
   if (difference !== undefined) {
     await rollback(options).catch(() => undefined);
