@@ -213,7 +213,10 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await shoot(page, "manager-disabled");
     await item.getByRole("button", { name: `Enable ${EXAMPLE}` }).click();
     await page.getByRole("status").filter({ hasText: `${EXAMPLE} is enabled` }).waitFor(STEP);
-    await item.getByRole("button", { name: `Disable ${EXAMPLE}` }).waitFor();
+    // The focus stays where the pressed button was: on its counterpart.
+    const disable = item.getByRole("button", { name: `Disable ${EXAMPLE}` });
+    await disable.waitFor();
+    expect(await disable.evaluate((el) => el === document.activeElement)).toBe(true);
   });
 
   it("shows Upgrade only when the runner has it, and when it has, moves a plugin to the version asked for", async () => {

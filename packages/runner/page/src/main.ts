@@ -99,7 +99,31 @@ function render(focusKey?: string): void {
   byId<HTMLButtonElement>("apply").disabled = state.busy;
   byId("main").setAttribute("aria-busy", String(state.busy));
   // A re-render replaces the buttons: put the focus back where it was (or where asked).
-  if (keep) document.querySelector<HTMLElement>(`[data-focus="${CSS.escape(keep)}"]`)?.focus();
+  if (keep) restoreFocus(keep);
+}
+
+// A button that turned into its counterpart (Disable → Enable, Install → Uninstall) keeps the
+// focus in the same place; a button that went away hands it to the record's heading.
+const COUNTERPARTS: Record<string, string[]> = {
+  disable: ["enable"],
+  enable: ["disable"],
+  install: ["uninstall"],
+  uninstall: ["install"],
+  "upgrade-submit": ["upgrade"],
+};
+
+function restoreFocus(key: string): void {
+  const [id, action = ""] = key.split(":");
+  const candidates = [key, ...(COUNTERPARTS[action] ?? []).map((a) => `${id}:${a}`), `${id}:title`];
+  for (const candidate of candidates) {
+    const element = document.querySelector<HTMLElement>(`[data-focus="${CSS.escape(candidate)}"]`);
+    if (element && !(element as HTMLButtonElement).disabled) {
+      element.focus();
+      return;
+    }
+  }
+  // The record itself is gone (removed): the list's heading.
+  byId("records-title").focus();
 }
 
 /** The record's newer versions, where the runner lists them (GET /plugins/outdated); quietly none where not. */
@@ -134,6 +158,8 @@ async function refresh(): Promise<void> {
 /** Runs one action: buttons off meanwhile, the outcome announced, the lists refreshed. */
 async function act(label: string, subject: PluginRecord | null | (() => PluginRecord | null), work: () => Promise<string>): Promise<void> {
   if (state.busy) return;
+  // Where the focus goes back to when it is done (the buttons are disabled meanwhile).
+  const origin = (document.activeElement as HTMLElement | null)?.dataset.focus;
   state.busy = true;
   render();
   say(`${label}…`);
@@ -155,7 +181,7 @@ async function act(label: string, subject: PluginRecord | null | (() => PluginRe
   } finally {
     state.busy = false;
     await refresh().catch((error: unknown) => say(`Could not refresh: ${describe(error)}`));
-    render();
+    render(focus ? undefined : origin);
     if (focus) document.querySelector<HTMLElement>(`#${CSS.escape(focus)} [tabindex="-1"]`)?.focus();
   }
 }
