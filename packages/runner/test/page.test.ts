@@ -13,6 +13,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFa
 import { registryEnv } from "../../bundler/test/helpers/registry";
 import type {} from "../../bundler/test/setup/registry";
 import { EXAMPLE, publishExample, runnerDir } from "./helpers/e2e";
+import { makeBundle, useBundle } from "./helpers/bundles";
+import { faultyPlugin, healthyPlugin } from "./helpers/faulty-plugins";
 import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 import { systemBinary } from "./helpers/system-binary";
 
@@ -61,6 +63,25 @@ async function shoot(page: Page, name: string): Promise<void> {
   }
 }
 
+/** Debian's chromium, headless, with a fresh profile, quiet on the network (no updates, no sync). */
+async function launchBrowser(profileDir: string): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: browser.path,
+    headless: true,
+    acceptDownloads: true,
+    viewport: { width: 1100, height: 800 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  return { context, page: context.pages()[0] ?? (await context.newPage()) };
+}
+
+/** Signs in on the page with the token, by label and button as a person would. */
+async function signIn(page: Page, token: string): Promise<void> {
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.getByRole("heading", { name: "Add a plugin" }).waitFor();
+}
+
 describe.skipIf(!browser.available)("the plugin manager page in chromium", { timeout: 240_000 }, () => {
   let env: Record<string, string>;
   let npmDir: string;
@@ -90,14 +111,7 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await mkdir(OUTPUT, { recursive: true });
     runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], env);
     token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
-    context = await chromium.launchPersistentContext(profileDir, {
-      executablePath: browser.path,
-      headless: true,
-      acceptDownloads: true,
-      viewport: { width: 1100, height: 800 },
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    ({ context, page } = await launchBrowser(profileDir));
     page.on("request", (request) => requests.push(`${request.method()} ${new URL(request.url()).pathname}`));
     page.on("pageerror", (error) => console.error(`page error: ${error.message}`));
   }, 120_000);
@@ -140,9 +154,7 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
   });
 
   it("adds the smart switch by name, installs it, applies it with live progress, and lists its routes", async () => {
-    await page.getByLabel("Admin token").fill(token);
-    await page.getByRole("button", { name: "Sign in" }).click();
-    await page.getByRole("heading", { name: "Add a plugin" }).waitFor();
+    await signIn(page, token);
     expect(await page.evaluate(() => sessionStorage.getItem("cosmo-admin-token"))).toBe(token);
 
     // Keyboard: the source field, Enter submits; "install right away" is on by default.
@@ -260,5 +272,52 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     expect(await page.evaluate(() => sessionStorage.getItem("cosmo-admin-token"))).toBeNull();
     expect(await page.getByRole("heading", { name: "Add a plugin" }).isVisible()).toBe(false);
     expect(await page.locator("#records").innerText()).toBe("");
+  });
+});
+
+// Containment (issue 9) sets a plugin that takes its worker down aside; the page says so, with the
+// reason, while the other plugins keep serving.
+describe.skipIf(!browser.available)("a quarantined plugin on the manager page", { timeout: 120_000 }, () => {
+  const TOKEN = "page-quarantine-token-0123456789";
+  let dataDir: string;
+  let profileDir: string;
+  let runner: (CliProcess & { url: string }) | undefined;
+  let context: BrowserContext;
+  let page: Page;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cosmo-page-q-"));
+    profileDir = await mkdtemp(join(tmpdir(), "cosmo-page-q-chromium-"));
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [healthyPlugin("healthy", "/healthy"), faultyPlugin("crasher", "/crasher", "exit")]));
+    runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], { COSMO_ADMIN_TOKEN: TOKEN });
+    ({ context, page } = await launchBrowser(profileDir));
+  }, 120_000);
+  afterAll(async () => {
+    await context?.close();
+    if (runner) await stopRunner(runner);
+    await rm(dataDir, { recursive: true, force: true });
+    await rm(profileDir, { recursive: true, force: true });
+  });
+
+  it("shows the plugin quarantined with its reason, and the others still serving", async () => {
+    // The fault: the route exits the process. The worker dies with it; the next one starts without the plugin.
+    await fetch(`${runner!.url}/crasher/boom`).catch(() => undefined);
+    // The quarantine lands once the supervisor has replaced the worker; each answer paces the next ask.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const installed = await fetch(`${runner!.url}/plugins/installed`)
+        .then((r) => r.json() as Promise<{ plugins?: { name: string; status: string }[] }>)
+        .catch(() => undefined);
+      if (installed?.plugins?.some((p) => p.name === "crasher" && p.status === "quarantined")) break;
+      expect(Date.now(), "the runner never quarantined the plugin").toBeLessThan(deadline);
+    }
+    await page.goto(`${runner!.url}/_cosmo/`);
+    await signIn(page, TOKEN);
+    const table = page.getByRole("table");
+    const row = table.getByRole("row", { name: /crasher/ });
+    await row.locator(".badge.quarantined").waitFor();
+    expect(await row.innerText()).toMatch(/quarantined[\s\S]*(exit|quarantine)/i);
+    await table.getByRole("row", { name: /healthy/ }).locator(".badge.active").waitFor();
+    await shoot(page, "manager-quarantine");
   });
 });
