@@ -55,3 +55,7 @@ export type {
   PeerConflict,
   PrefixCollisionConflict,
 } from "./conflicts";
+
+// Offline bundles
+export { exportBundle, exportBundleStream, importBundle, OFFLINE_BUNDLE_FORMAT } from "./offline-bundle";
+export type { ExportBundleOptions, ImportBundleOptions, ImportedBundle, OfflineBundleMeta, OfflineTarball } from "./offline-bundle";

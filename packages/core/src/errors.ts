@@ -194,6 +194,11 @@ export const errorCatalog = {
     status: 404,
     message: (p) => `There is no ${s(p.which ?? "current")} bundle in ${s(p.dir)}. Run sync first.`,
   },
+  COSMO_E_IMPORT_INVALID: {
+    status: 422,
+    message: (p) =>
+      `${s(p.file)} is not an offline bundle this runner can import: ${c(p.reason)}. Make it with \`cosmo-runner export <file.tgz>\` (or POST /plugins/export) on the runner whose plugins you want.`,
+  },
   COSMO_E_INTEGRITY: {
     status: 502,
     message: (p) =>
