@@ -71,6 +71,24 @@ export interface CheckedPlugin {
   integrity: string | null;
 }
 
+/** What {@link Checker.newerVersions} is asked. */
+export interface NewerVersionsRequest {
+  /** The plugin's package name. */
+  name: string;
+  /** The version installed now. */
+  current: string;
+  /** The other plugins' sources. */
+  installed: ReadonlyArray<string | Source>;
+  limit?: number;
+}
+
+/** One newer version of a plugin: whether it fits, and if not, why. */
+export interface NewerVersion {
+  version: string;
+  fits: boolean;
+  conflicts: Conflict[];
+}
+
 /** The answer of a check: ok, or the conflicts, and the ideal tree when one could be built. */
 export interface CheckResult {
   ok: boolean;
@@ -92,6 +110,13 @@ export interface CheckResult {
 export interface Checker {
   /** Checks one more plugin against the host and the installed plugins. */
   check(request: CheckRequest): Promise<CheckResult>;
+  /**
+   * The published versions of an installed plugin newer than `current`, newest first, each
+   * checked against the host and the other plugins (`installed` must not hold the plugin itself):
+   * what `plugins outdated` lists. At most `limit` (default 8) get a full check; older ones are
+   * left out.
+   */
+  newerVersions(request: NewerVersionsRequest): Promise<NewerVersion[]>;
   /** Forgets cached packuments and manifests (e.g. after a publish the process must see). */
   clearCache(): void;
 }
@@ -325,7 +350,26 @@ export function createChecker(options: CheckerOptions): Checker {
     return checkNewest(request);
   }
 
-  return { check, clearCache };
+  async function newerVersions({ name, current, installed, limit = MAX_TREE_CHECKS }: NewerVersionsRequest): Promise<NewerVersion[]> {
+    clearCache(); // "outdated" is a question about the registry now, not what this process saw
+    const packument = (await pacote.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
+    const versions = candidateVersions(packument, `>${current}`).slice(0, limit);
+    const host = await readHost(options.host);
+    const nodeVersion = options.nodeVersion ?? process.version;
+    const out: NewerVersion[] = [];
+    for (const version of versions) {
+      const early = packumentConflicts(name, packument.versions[version] as PackumentVersionLike, host, nodeVersion);
+      if (early.length > 0) {
+        out.push({ version, fits: false, conflicts: early });
+        continue;
+      }
+      const result = await checkOnce({ installed, candidate: { raw: `${name}@${version}`, type: "registry", name, spec: version } });
+      out.push({ version, fits: result.ok, conflicts: result.conflicts });
+    }
+    return out;
+  }
+
+  return { check, clearCache, newerVersions };
 }
 
 /**

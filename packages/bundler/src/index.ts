@@ -32,7 +32,7 @@ export type { HostInfo, HostPackage } from "./host";
 
 // Conflict check
 export { check, createChecker } from "./check";
-export type { CheckedPlugin, CheckRequest, CheckResult, Checker, CheckerOptions } from "./check";
+export type { CheckedPlugin, CheckRequest, CheckResult, Checker, CheckerOptions, NewerVersion, NewerVersionsRequest } from "./check";
 export { candidateVersions } from "./versions";
 export type { Packument, PackumentVersion, SkippedVersion } from "./versions";
 export { integrityError } from "./integrity";

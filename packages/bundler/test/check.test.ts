@@ -383,6 +383,17 @@ describe("createChecker: resolver state kept across checks", () => {
     expect(result.skipped.map((s) => s.version)).toEqual(["2.0.0", "1.2.0"]);
   });
 
+  it("lists the newer versions of an installed plugin, newest first, each with whether it fits and why not", async () => {
+    const checker = createChecker({ host: host.dir, npmOptions: host.npmOptions });
+    const newer = await checker.newerVersions({ name: "plugin-versions", current: "1.0.0", installed: ["plugin-ok@^1"] });
+    expect(newer.map((v) => [v.version, v.fits, v.conflicts.map((c) => c.kind)])).toEqual([
+      ["2.0.0", false, ["host-range"]],
+      ["1.2.0", false, ["peer"]],
+      ["1.1.0", true, []],
+    ]);
+    expect(await checker.newerVersions({ name: "plugin-versions", current: "2.0.0", installed: [] })).toEqual([]);
+  });
+
   it("says a package installed from another source is already installed, at which version, and points to upgrade", async () => {
     const dataDir = join(host.dir, "..", "data-upgrade");
     const installed = ["plugin-ok@^1"];

@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import type { ProgressReporter } from "./operations/progress";
 import type { PluginRecord } from "./store/types";
 
@@ -27,4 +28,6 @@ export interface PluginOperations {
   enable(record: PluginRecord, options: { apply: boolean }): Promise<unknown>;
   /** Adds each record's live `status` (and quarantine) to `GET /plugins` and `GET /plugins/:id`. */
   describe(records: PluginRecord[]): Promise<unknown[]>;
+  /** `POST /plugins/export`: the offline bundle (set, lockfile, tarballs) as a .tgz stream. */
+  exportBundle(): Promise<Readable>;
 }

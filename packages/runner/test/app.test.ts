@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { join } from "node:path";
 import { createError, type CosmoError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -222,6 +223,7 @@ describe("admin API over HTTP", () => {
         apply: vi.fn(async () => ({ applied: true })),
         installed: vi.fn(async () => [{ name: "smart-switch" }]),
         report: vi.fn(async () => ({ lockfile: "{}" })),
+        exportBundle: vi.fn(async () => Readable.from([Buffer.from("archive")])),
       };
     }
 

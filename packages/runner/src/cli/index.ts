@@ -24,6 +24,8 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
   bundle: () => import("./commands/bundle").then((m) => m.bundleCommand),
   sync: () => import("./commands/bundle").then((m) => m.syncCommand),
   report: () => import("./commands/report").then((m) => m.default),
+  export: () => import("./commands/offline").then((m) => m.exportCommand),
+  import: () => import("./commands/offline").then((m) => m.importCommand),
 };
 
 /** The exit codes, by outcome. */

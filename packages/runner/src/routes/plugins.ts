@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
 import { createPluginBody, rpcBody } from "../api/schemas";
@@ -37,9 +38,20 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
   const answer = (event: H3Event, work: (report: ProgressReporter) => Promise<unknown>) =>
     wantsEventStream(event) ? progressStream(work, (error) => toErrorResponse(error, event)) : work(silentProgress);
 
-  const { install, uninstall, remove, apply, installed, report } = operations;
+  const { install, uninstall, remove, apply, installed, report, exportBundle } = operations;
   if (installed) app.get("/plugins/installed", () => installed());
   if (report) app.get("/plugins/report", () => report());
+  // The offline bundle as a download; POST because making it reads every tarball (and may fetch).
+  if (exportBundle) {
+    app.post("/plugins/export", async () => {
+      const stream = await exportBundle();
+      const name = `cosmo-plugins-${new Date().toISOString().slice(0, 10)}.tgz`;
+      return new Response(Readable.toWeb(Readable.from(stream)) as ReadableStream, {
+        status: 200,
+        headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${name}"` },
+      });
+    });
+  }
   if (apply) app.post("/plugins/apply", (event) => answer(event, (progress) => apply(progress)));
   // With `{ apply: true }` the answer is the record plus `apply` (what apply returned); the
   // record is changed first, so a failed apply still leaves it installed (or uninstalled).

@@ -11,6 +11,7 @@ import type { PluginService } from "@cosmo/core";
 import { applySet } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { installPlugin, removePlugin, uninstallPlugin } from "../operations/install";
+import { exportPlugins } from "../operations/offline";
 import { phase, silentProgress } from "../operations/progress";
 import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
@@ -91,5 +92,6 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
       };
     },
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
+    exportBundle: async () => (await exportPlugins(ops)).stream,
   };
 }
