@@ -142,13 +142,16 @@ export async function exportBundleStream(options: ExportBundleOptions): Promise<
     const [pkgText, lockText] = await Promise.all([readFile(join(bundle, "package.json"), "utf8"), readFile(join(bundle, "package-lock.json"), "utf8")]);
     const lock = JSON.parse(lockText) as Lockfile;
     const tarballs: OfflineTarball[] = [];
-    const entries = Object.entries(lock.packages ?? {}).filter(([location, e]) => location !== "" && !e.link && e.resolved && e.integrity);
+    // Installed packages: every lock entry but the root and links (the host's own packages).
+    const entries = Object.entries(lock.packages ?? {}).filter(([location, e]) => location !== "" && !e.link && e.integrity && (e.resolved || e.version));
     for (const [index, [location, entry]] of entries.entries()) {
       const name = packageName(location, entry);
-      const resolved = entry.resolved as string;
       const integrity = entry.integrity as string;
-      const spec = localPath(resolved, bundle) === undefined ? resolved : `file:${localPath(resolved, bundle)}`;
-      let data: Buffer;
+      const local = entry.resolved === undefined ? undefined : localPath(entry.resolved, bundle);
+      // A lock written with omit-lockfile-registry-resolved has no `resolved`: fetch by name and
+      // version, and keep the URL the registry gave, so the importer's lock can say it.
+      const spec = local !== undefined ? `file:${local}` : (entry.resolved ?? `${name}@${entry.version}`);
+      let data: Buffer & { resolved?: string };
       try {
         data = await pacote.tarball(spec, { ...options.npmOptions, integrity, Arborist, ignoreScripts: true } as pacote.Options);
       } catch (error) {
@@ -156,6 +159,7 @@ export async function exportBundleStream(options: ExportBundleOptions): Promise<
         if (tampered !== undefined) throw tampered;
         throw createError("COSMO_E_RESOLVE_FAILED", { reason: `fetching ${name}@${entry.version ?? "?"} for the export: ${errorMessage(error)}` }, { cause: error });
       }
+      const resolved = entry.resolved ?? data.resolved ?? spec;
       const file = `tarballs/${index}.tgz`;
       await writeFile(join(dir, file), data);
       tarballs.push({ file, location, name, version: entry.version ?? "", resolved, integrity });
@@ -280,6 +284,9 @@ export async function importBundle(file: string, options: ImportBundleOptions): 
       if (!checked.ok) throw createError("COSMO_E_INTEGRITY", { package: `${tarball.name}@${tarball.version}`, expected: pinned, actual: checked.actual });
       if (!String(tarball.resolved).startsWith("file:")) {
         await cacache.put(cache, `make-fetch-happen:request-cache:${tarball.resolved}`, data, { integrity: pinned });
+        // With a URL and an integrity, npm reads the tarball from the cache by its digest; with
+        // no URL (omit-lockfile-registry-resolved) it would ask the registry for the packument.
+        if (entry !== undefined && entry.resolved === undefined) entry.resolved = tarball.resolved;
         continue;
       }
       // A local tarball (a packed directory, a .tgz path): kept under the data dir, and the set

@@ -48,7 +48,8 @@ describe("export and import: the same plugin set on a machine with no registry",
     const archive = join(root, "plugins.tgz");
     const exported = await cli(["export", archive, "--data-dir", dirA(), "--json"], online);
     expect(exported.code).toBe(0);
-    expect(JSON.parse(exported.stdout)).toMatchObject({ file: archive, sources: ["plugin-ok", "plugin-versions"] });
+    // The set pins the exact versions the checks chose (plugin-versions: 2.0.0 needs a future core).
+    expect(JSON.parse(exported.stdout)).toMatchObject({ file: archive, sources: ["plugin-ok@1.0.0", "plugin-versions@1.2.0"] });
 
     // The admin API streams the same archive.
     const token = (await readFile(join(dirA(), "admin-token"), "utf8")).trim();
@@ -65,7 +66,7 @@ describe("export and import: the same plugin set on a machine with no registry",
       const imported = await cli(["import", file, "--data-dir", dir, "--json"], offline);
       expect(imported.stderr).not.toContain("error");
       expect(imported.code).toBe(0);
-      expect(JSON.parse(imported.stdout)).toMatchObject({ sources: ["plugin-ok", "plugin-versions"], plugins: ["plugin-ok", "plugin-versions"] });
+      expect(JSON.parse(imported.stdout)).toMatchObject({ sources: ["plugin-ok@1.0.0", "plugin-versions@1.2.0"], plugins: ["plugin-ok", "plugin-versions"] });
       const lockA = JSON.parse(await readFile(join(dirA(), "bundle", "package-lock.json"), "utf8")) as Lock;
       const lockB = JSON.parse(await readFile(join(dir, "bundle", "package-lock.json"), "utf8")) as Lock;
       expect(installedEntries(lockB)).toEqual(installedEntries(lockA));
@@ -74,8 +75,8 @@ describe("export and import: the same plugin set on a machine with no registry",
       expect([(await freshRequest(`${b.url}/ok/ping`)).body, (await freshRequest(`${b.url}/versions/version`)).body]).toEqual(servedA);
       const listed = await cli(["plugins", "list", "--json", "--data-dir", dir], offline);
       expect(JSON.parse(listed.stdout).plugins).toEqual([
-        expect.objectContaining({ name: "plugin-ok", install_status: "installed" }),
-        expect.objectContaining({ name: "plugin-versions", install_status: "installed" }),
+        expect.objectContaining({ name: "plugin-ok", source: "plugin-ok", version: "1.0.0", install_status: "installed" }),
+        expect.objectContaining({ name: "plugin-versions", source: "plugin-versions", version: "1.2.0", integrity: expect.stringMatching(/^sha512-/), install_status: "installed" }),
       ]);
     }
   });

@@ -38,9 +38,9 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
   it("installs a compatible plugin: tracked and installed; installing it again changes nothing", async () => {
     const record = await ctx.store.create({ name: "plugin-ok", source: "plugin-ok" });
     expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed", error_message: null, conflicts: null });
-    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
+    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok@1.0.0\n");
     expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed" });
-    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
+    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok@1.0.0\n");
   });
 
   it("refuses a plugin peering @cosmo/core@^2 (the runner has 0.1.0): failed record with the rendered conflict, tracking untouched", async () => {
@@ -56,7 +56,7 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
     // The conflicts are kept as data on the record, the text rendered from them beside it.
     expect(stored).toMatchObject({ install_status: "failed", conflicts: [expect.objectContaining({ kind: "peer", package: "@cosmo/core" })] });
     expect(stored?.error_message).toContain("Cosmo could not add plugin-peer-core-2");
-    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok\n");
+    expect((await trackingBytes(dataDir)).toString()).toBe("plugin-ok@1.0.0\n");
   });
 
   it("records a source that is no package at all as failed, with the coded reason", async () => {

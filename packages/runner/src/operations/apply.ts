@@ -12,6 +12,7 @@ import type { OperationsContext } from "./context";
 import { phase, silentProgress, type ProgressReporter } from "./progress";
 import { asGeneration, currentGeneration, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
 import { failureText } from "./install";
+import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
 import { sourcePolicyFromEnv } from "./source-policy";
 
@@ -132,7 +133,7 @@ async function failBlamed(ctx: OperationsContext, sources: string[], error: unkn
   if (culprits.length === 0) return;
   await changeSet(ctx, async (lease) => {
     for (const record of await ctx.store.list()) {
-      if (record.install_status !== "installed" || !culprits.includes(record.source.trim())) continue;
+      if (record.install_status !== "installed" || !culprits.includes(setLine(record))) continue;
       await ctx.store.update(record.id, { install_status: "failed", error_message: `apply failed: ${failureText(error)}` }, lease);
     }
   });

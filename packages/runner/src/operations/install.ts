@@ -148,8 +148,9 @@ export async function installPlugin(ctx: OperationsContext, record: PluginRecord
         return ctx.store.update(record.id, failurePatch(record, error), lease);
       }
     }
-    const name = checked ? { name: checked.plugin.name } : {};
-    return ctx.store.update(record.id, { install_status: "installed", ...name, error_message: null, conflicts: null }, lease);
+    // The set holds the exact version checked (pin.ts), not the range asked for.
+    const pinned = checked ? { name: checked.plugin.name, version: checked.plugin.version, integrity: checked.plugin.integrity } : {};
+    return ctx.store.update(record.id, { install_status: "installed", ...pinned, error_message: null, conflicts: null }, lease);
   });
   if (refused !== undefined) throw refused;
   return committed;

@@ -6,34 +6,41 @@
  */
 import { basename } from "node:path";
 import type { Readable } from "node:stream";
-import {
-  addTracked,
-  createBundle,
-  exportBundleStream,
-  importBundle,
-  listTracked,
-  removeTracked,
-  sync,
-  writeBundledManifest,
-  type OfflineBundleMeta,
-} from "@cosmo/bundler";
-import { coreVersion, isCosmoError } from "@cosmo/core";
+import { createBundle, exportBundleStream, importBundle, sync, writeBundledManifest, type OfflineBundleMeta } from "@cosmo/bundler";
+import { coreVersion } from "@cosmo/core";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version as runnerVersion } from "../../package.json";
 import type { OperationsContext } from "./context";
+import { setLine } from "./pin";
+import { changeSet, installedSources } from "./plugin-set";
 
 /** The archive of the data dir's current bundle and set, as a stream (a .tgz). */
 export async function exportPlugins(ctx: OperationsContext): Promise<{ stream: Readable; meta: OfflineBundleMeta }> {
-  const [sources, npmOptions, records] = await Promise.all([listTracked(ctx.dataDir), ctx.npmOptions(), ctx.store.list()]);
+  const [records, npmOptions] = await Promise.all([ctx.store.list(), ctx.npmOptions()]);
+  const sources = installedSources(records);
   return exportBundleStream({
     dataDir: ctx.dataDir,
     sources,
     npmOptions,
     meta: {
       made_by: { runner: runnerVersion, core: coreVersion, node: process.version },
-      records: records.filter((r) => sources.includes(r.source.trim())).map((r) => ({ name: r.name, source: r.source })),
+      // Each plugin's record as the user made it (its source, maybe a range) and the line it pins
+      // in the set, so an import keeps `plugins upgrade` working from the same source.
+      records: records
+        .filter((r) => r.install_status === "installed" && sources.includes(setLine(r)))
+        .map((r) => ({ name: r.name, source: r.source, version: r.version, integrity: r.integrity, line: setLine(r) })),
     },
   });
+}
+
+/** A record as an export lists it. */
+interface ExportedRecord {
+  name: string;
+  source: string;
+  version: string | null;
+  integrity: string | null;
+  /** Its line in the exported set. */
+  line: string;
 }
 
 /** What an import did. */
@@ -48,11 +55,6 @@ export interface ImportSummary {
   changed: boolean;
   took_ms: number;
 }
-
-// A source tracked or untracked by another process meanwhile is not an error: the end state is.
-const tolerate = (code: string) => (error: unknown) => {
-  if (!(isCosmoError(error) && error.code === code)) throw error;
-};
 
 /**
  * Imports an offline bundle into the data dir: tarballs checked against their pinned integrity
@@ -70,24 +72,28 @@ export function importPlugins(ctx: OperationsContext, file: string): Promise<Imp
     const result = await sync({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: imported.lockfile, npmOptions: offline });
     await writeBundledManifest(ctx.dataDir, bundle.manifest);
 
-    // The set: exactly the archive's, in its order.
-    const tracked = await listTracked(ctx.dataDir);
-    for (const source of tracked) {
-      if (!imported.sources.includes(source)) await removeTracked(ctx.dataDir, source).catch(tolerate("COSMO_E_TRACKING_NOT_FOUND"));
-    }
-    for (const source of imported.sources) {
-      if (!tracked.includes(source)) await addTracked(ctx.dataDir, source).catch(tolerate("COSMO_E_TRACKING_DUPLICATE"));
-    }
+    // The set becomes exactly the archive's, in one change of the model (the tracking file is
+    // rewritten from it): its records installed and pinned, any other record back to pending.
     const names = new Map(bundle.plugins.map((p) => [p.raw, p.name]));
-    for (const source of imported.sources) {
-      const record = (await ctx.store.findBySource(source)) ?? (await ctx.store.create({ name: names.get(source) ?? source, source }));
-      await ctx.store.update(record.id, { install_status: "installed", name: names.get(source) ?? record.name, error_message: null, conflicts: null });
-    }
-    for (const record of await ctx.store.list()) {
-      if (record.install_status === "installed" && !imported.sources.includes(record.source.trim())) {
-        await ctx.store.update(record.id, { install_status: "pending", error_message: null, conflicts: null });
+    const exported = Array.isArray(imported.meta.records) ? (imported.meta.records as ExportedRecord[]) : [];
+    const lock = (imported.lockfile.packages ?? {}) as Record<string, { version?: string; integrity?: string }>;
+    await changeSet(ctx, async (lease) => {
+      const kept = new Set<string>();
+      for (const line of imported.sources) {
+        const name = names.get(line) ?? line;
+        const source = exported.find((r) => r.line === line)?.source ?? line;
+        const record = (await ctx.store.findBySource(source)) ?? (await ctx.store.create({ name, source }, lease));
+        const entry = lock[`node_modules/${name}`];
+        const patch = { install_status: "installed" as const, name, version: entry?.version ?? null, integrity: entry?.integrity ?? null };
+        await ctx.store.update(record.id, { ...patch, error_message: null, conflicts: null }, lease);
+        kept.add(record.id);
       }
-    }
+      for (const record of await ctx.store.list()) {
+        if (record.install_status === "installed" && !kept.has(record.id)) {
+          await ctx.store.update(record.id, { install_status: "pending", error_message: null, conflicts: null }, lease);
+        }
+      }
+    });
     return {
       sources: imported.sources,
       plugins: bundle.plugins.map((p) => p.name),

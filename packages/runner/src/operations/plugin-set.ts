@@ -17,15 +17,16 @@ import { deriveName } from "../source-name";
 import type { SetLease } from "../store/set-lock";
 import type { PluginRecord } from "../store/types";
 import type { OperationsContext } from "./context";
+import { setLine, setLines } from "./pin";
 
 /** The set's version: grows by one with every change, so a check can tell the set moved under it. */
 export interface SetVersion {
   version: number;
 }
 
-/** The sources in the set: the installed records', oldest record first. */
+/** The sources in the set: the installed records' lines (registry sources pinned, see pin.ts), oldest record first. */
 export function installedSources(records: readonly PluginRecord[]): string[] {
-  return records.filter((r) => r.install_status === "installed").map((r) => r.source.trim());
+  return records.filter((r) => r.install_status === "installed").map(setLine);
 }
 
 /** The set's version now (0 for a set never changed). */
@@ -80,14 +81,15 @@ export async function reconcileSet(ctx: OperationsContext): Promise<Reconciled> 
       if (written?.sha256 !== digest(text) && !(written === null && text === "")) {
         const inFile = (await readTracked(ctx.dataDir)).sources;
         for (const source of inFile) {
-          const record = records.find((r) => r.source.trim() === source);
+          // A line is a record's pinned line (name@version) or, written by hand, its source.
+          const record = records.find((r) => setLines(r).includes(source));
           if (record?.install_status === "installed") continue;
           if (record) await ctx.store.update(record.id, { install_status: "installed", error_message: null }, lease);
           else await ctx.store.create({ name: deriveName(source), source }, lease).then((r) => ctx.store.update(r.id, { install_status: "installed" }, lease));
           adopted.push(source);
         }
         for (const record of records) {
-          if (record.install_status !== "installed" || inFile.includes(record.source.trim())) continue;
+          if (record.install_status !== "installed" || setLines(record).some((line) => inFile.includes(line))) continue;
           await ctx.store.update(record.id, { install_status: "pending", error_message: null }, lease);
           dropped.push(record.source);
         }

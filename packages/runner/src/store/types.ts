@@ -18,6 +18,10 @@ export interface PluginRecord {
   error_message: string | null;
   /** The conflicts that failed the last install, as data (one shape per kind); null when none. */
   conflicts: Conflict[] | null;
+  /** The exact version installed (what a registry source is pinned to in the set); null until checked. */
+  version: string | null;
+  /** The integrity of that version's tarball (`sha512-...`), as the lockfile pins it; null until checked. */
+  integrity: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -29,7 +33,7 @@ export interface NewPluginRecord {
 }
 
 /** The fields an update may change. id, source and created_at are fixed for a record's life. */
-export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_status" | "error_message" | "conflicts">>;
+export type PluginRecordPatch = Partial<Pick<PluginRecord, "name" | "install_status" | "error_message" | "conflicts" | "version" | "integrity">>;
 
 /**
  * Plugin records, wherever they live (memory, files, redis). Every implementation passes the one

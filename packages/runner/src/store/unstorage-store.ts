@@ -138,6 +138,8 @@ export function createUnstoragePluginStore(storage: Storage, description: string
             install_status: "pending",
             error_message: null,
             conflicts: null,
+            version: null,
+            integrity: null,
             created_at: now,
             updated_at: now,
           };
@@ -176,12 +178,14 @@ function pick(patch: PluginRecordPatch): PluginRecordPatch {
   if (patch.install_status !== undefined) out.install_status = patch.install_status;
   if (patch.error_message !== undefined) out.error_message = patch.error_message;
   if (patch.conflicts !== undefined) out.conflicts = patch.conflicts;
+  if (patch.version !== undefined) out.version = patch.version;
+  if (patch.integrity !== undefined) out.integrity = patch.integrity;
   return out;
 }
 
 /** A record as stored by an older runner, given the fields added since. */
 function withDefaults(record: PluginRecord): PluginRecord {
-  return { ...record, conflicts: record.conflicts ?? null };
+  return { ...record, conflicts: record.conflicts ?? null, version: record.version ?? null, integrity: record.integrity ?? null };
 }
 
 /** Now, but strictly after `previous`, so an update within the same millisecond still shows. */
