@@ -31,7 +31,7 @@ import {
   type TreeNode,
 } from "./plugin-checks";
 import { conflictFromResolveError } from "./resolve-errors";
-import { optInHint, parseSource, resolveSources, type ResolvedSource, type Source, type SourcePolicy } from "./source";
+import { optInHint, parseSource, resolveSources, sourceSpec, type ResolvedSource, type Source, type SourcePolicy } from "./source";
 import { candidateVersions, packumentConflicts, type Packument, type SkippedVersion } from "./versions";
 
 // At most this many versions of one range get a full check (a tree each); versions the packument
@@ -185,7 +185,9 @@ export function createChecker(options: CheckerOptions): Checker {
 
   async function manifestOf(plugin: ResolvedSource, node: TreeNode | undefined): Promise<PluginManifestResult> {
     // Registry nodes are fetched by resolved URL + integrity, so the key names the exact bytes.
-    const spec = plugin.type === "registry" && node?.resolved ? node.resolved : plugin.spec;
+    // A lock written with omit-lockfile-registry-resolved gives nodes no URL: name and version then.
+    const registrySpec = node?.resolved ?? (node?.version ? `${plugin.name}@${node.version}` : sourceSpec(plugin));
+    const spec = plugin.type === "registry" ? registrySpec : plugin.spec;
     const key = `${plugin.name}|${spec}|${node?.integrity ?? ""}`;
     const cached = manifests.get(key);
     if (cached !== undefined) return cached;

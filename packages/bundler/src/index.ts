@@ -1,7 +1,7 @@
 // @cosmo/bundler: the public API. Anything not exported here is private.
 
 // Tracking file
-export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, trackingFile, writeTrackedSources } from "./tracking";
+export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, replaceTracked, trackingFile, writeTrackedSources } from "./tracking";
 export type { TrackedFile, TrackingOptions } from "./tracking";
 export { withLock, LockTimeoutError } from "./lock";
 export type { LockOptions } from "./lock";

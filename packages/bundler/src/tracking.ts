@@ -147,3 +147,28 @@ export async function removeTracked(dataDir: string, source: string, options: Tr
     return lines.filter((line) => !isSourceLine(line) || normalizeSource(line) !== normalized);
   });
 }
+
+/**
+ * Replaces a source with another in one write: the first line holding any of `previous` takes
+ * `next` (so the plugin keeps its place), other lines holding them go. What an upgrade does.
+ * Throws `COSMO_E_TRACKING_NOT_FOUND` when none of `previous` is tracked.
+ * @returns the sources after the edit
+ */
+export async function replaceTracked(dataDir: string, previous: readonly string[], next: string, options: TrackingOptions = {}): Promise<string[]> {
+  const old = new Set(previous.map(normalizeSource));
+  const replacement = checkSource(next);
+  return edit(dataDir, options, ({ file, lines, sources }) => {
+    if (!sources.some((s) => old.has(s))) throw createError("COSMO_E_TRACKING_NOT_FOUND", { source: [...old].join(", "), file });
+    let placed = false;
+    const out: string[] = [];
+    for (const line of lines) {
+      if (!isSourceLine(line) || !old.has(normalizeSource(line))) {
+        if (!(isSourceLine(line) && normalizeSource(line) === replacement && !old.has(replacement))) out.push(line);
+        continue;
+      }
+      if (!placed) out.push(replacement);
+      placed = true;
+    }
+    return out;
+  });
+}

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { addTracked, listTracked, readTracked, removeTracked, trackingFile } from "../src/tracking";
+import { addTracked, listTracked, readTracked, removeTracked, replaceTracked, trackingFile } from "../src/tracking";
 import { compileForNode } from "./helpers/compile";
 
 let dataDir: string;
@@ -32,6 +32,13 @@ describe("tracking file", () => {
     await addTracked(dataDir, "  plugin-scripts@^1  ");
     expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe("plugin-ok\nplugin-scripts@^1\n");
     expect(await listTracked(dataDir)).toEqual(["plugin-ok", "plugin-scripts@^1"]);
+  });
+
+  it("replaces a source with another in one write, in its place, comments kept (an upgrade)", async () => {
+    await writeTracking("# mine\nplugin-a@1.0.0\nplugin-b\nplugin-a\n");
+    expect(await replaceTracked(dataDir, ["plugin-a@1.0.0", "plugin-a"], "plugin-a@1.1.0")).toEqual(["plugin-a@1.1.0", "plugin-b"]);
+    expect(await readFile(trackingFile(dataDir), "utf8")).toBe("# mine\nplugin-a@1.1.0\nplugin-b\n");
+    await expect(replaceTracked(dataDir, ["plugin-z"], "plugin-z@2.0.0")).rejects.toMatchObject({ code: "COSMO_E_TRACKING_NOT_FOUND" });
   });
 
   it("keeps blank lines and # comments through adds and removes", async () => {

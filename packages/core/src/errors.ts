@@ -194,6 +194,10 @@ export const errorCatalog = {
     status: 404,
     message: (p) => `There is no ${s(p.which ?? "current")} bundle in ${s(p.dir)}. Run sync first.`,
   },
+  COSMO_E_UPGRADE_INVALID: {
+    status: 422,
+    message: (p) => `${s(p.plugin)} cannot be upgraded: ${c(p.reason)}.`,
+  },
   COSMO_E_IMPORT_INVALID: {
     status: 422,
     message: (p) =>

@@ -224,6 +224,8 @@ describe("admin API over HTTP", () => {
         installed: vi.fn(async () => [{ name: "smart-switch" }]),
         report: vi.fn(async () => ({ lockfile: "{}" })),
         exportBundle: vi.fn(async () => Readable.from([Buffer.from("archive")])),
+        upgrade: vi.fn(async (r: PluginRecord, o: { version?: string }) => ({ ...r, upgrade: { to: o.version ?? "latest" } })),
+        outdated: vi.fn(async () => ({ plugins: [] })),
       };
     }
 
@@ -253,6 +255,24 @@ describe("admin API over HTTP", () => {
       expect((await served.request("POST", `/plugins/${a.id}/uninstall`, { headers: AUTH })).json.install_status).toBe("pending");
       expectError(await served.request("POST", "/plugins/nope/install", { headers: AUTH }), 404, "COSMO_E_RECORD_NOT_FOUND");
       expect(ops.install).toHaveBeenCalledTimes(1);
+    });
+
+    it("routes upgrade with its validated body, outdated and export, and refuses a body with an unknown field", async () => {
+      const ops = fakeOperations();
+      await serve({ operations: ops });
+      const a = await add("a@1");
+      const up = await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ version: "^2" }) });
+      expect(up.json).toMatchObject({ id: a.id, upgrade: { to: "^2" } });
+      expect(ops.upgrade).toHaveBeenCalledWith(a, { version: "^2" });
+      expect((await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: AUTH })).json).toMatchObject({ upgrade: { to: "latest" } });
+      const bad = await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ versoin: "2" }) });
+      expect(bad.status).toBe(422);
+      expectError(await served.request("POST", "/plugins/nope/upgrade", { headers: AUTH }), 404, "COSMO_E_RECORD_NOT_FOUND");
+      expect((await served.request("GET", "/plugins/outdated")).json).toEqual({ plugins: [] });
+      const exported = await served.request("POST", "/plugins/export", { headers: AUTH });
+      expect(exported.status).toBe(200);
+      expect(exported.text).toBe("archive");
+      expectError(await served.request("POST", "/plugins/export"), 401, "COSMO_E_AUTH_REQUIRED");
     });
 
     it("sends an operation's Cosmo error with its own status and details (409 conflict)", async () => {

@@ -19,6 +19,9 @@ import {
   rpcBody,
   rpcResultSchema,
   toggleResultSchema,
+  outdatedSchema,
+  upgradeBody,
+  upgradeResultSchema,
 } from "./schemas";
 
 /**
@@ -110,6 +113,25 @@ export const endpoints: readonly Endpoint[] = [
     success: { status: 200, schema: applyResultSchema, description: "The new bundle serves" },
     streams: true,
     errors: ["COSMO_E_RESOLVE_FAILED", "COSMO_E_SYNC_FAILED", "COSMO_E_WORKER_START_FAILED", "COSMO_E_RELOAD_UNAVAILABLE"],
+  },
+  {
+    method: "get",
+    path: "/plugins/outdated",
+    operationId: "outdatedPlugins",
+    summary: "Each installed plugin's newer versions: which fit, and why the others do not",
+    auth: "read",
+    success: { status: 200, schema: outdatedSchema, description: "The installed plugins, each with its newer versions" },
+    errors: ["COSMO_E_RESOLVE_FAILED"],
+  },
+  {
+    method: "post",
+    path: "/plugins/export",
+    operationId: "exportPlugins",
+    summary: "The plugin set as an offline bundle (.tgz): set, lockfile and every tarball",
+    description: "`cosmo-runner import <file.tgz>` installs it on a machine with no registry.",
+    auth: "admin",
+    success: { status: 200, description: "The archive (application/gzip)" },
+    errors: ["COSMO_E_NO_BUNDLE", "COSMO_E_INTEGRITY", "COSMO_E_RESOLVE_FAILED"],
   },
   {
     method: "post",
@@ -208,5 +230,17 @@ export const endpoints: readonly Endpoint[] = [
     body: { schema: rpcBody, optional: true },
     success: { status: 200, schema: toggleResultSchema, description: "The record, enabled" },
     errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_RELOAD_UNAVAILABLE"],
+  },
+  {
+    method: "post",
+    path: "/plugins/{id}/upgrade",
+    operationId: "upgradePlugin",
+    summary: "Move an installed plugin to another version (default: the newest that fits)",
+    description:
+      "The new version is checked against the set without the old one, then replaces it in one step. A conflict answers 409 COSMO_E_CONFLICT and changes nothing.",
+    auth: "admin",
+    body: { schema: upgradeBody, optional: true },
+    success: { status: 200, schema: upgradeResultSchema, description: "The record, pinned to its new version" },
+    errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_CONFLICT", "COSMO_E_UPGRADE_INVALID"],
   },
 ];

@@ -32,6 +32,20 @@ export const rpcBody = named("RpcBody", z
   .object({ apply: z.boolean().optional().describe("Then apply: bundle, sync and reload, as POST /plugins/apply does") })
   .strict());
 
+/** Optional body of `POST /plugins/:id/upgrade`. */
+export const upgradeBody = named("UpgradeBody", z
+  .object({
+    version: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .max(256, "must be at most 256 characters")
+      .optional()
+      .describe("A version (downgrades too), range or tag; default: the newest version that fits"),
+    apply: z.boolean().optional().describe("Then apply: bundle, sync and reload, as POST /plugins/apply does"),
+  })
+  .strict());
+
 /** Optional body of `POST /plugins/reload`. */
 export const reloadBody = named("ReloadBody", z
   .object({ rollbackOnFailure: z.boolean().optional().describe("Put the previous bundle back when the new worker does not start") })
@@ -74,6 +88,8 @@ export const pluginRecordSchema = named("PluginRecord", z
     install_status: z.enum(["pending", "installed", "failed"]),
     error_message: z.string().nullable().describe("Why the last install failed; null unless failed"),
     conflicts: z.array(conflictSchema).nullable().describe("The conflicts that failed the last install, as data; null when none"),
+    version: z.string().nullable().describe("The exact version installed (a registry source is pinned to it in the set); null until checked"),
+    integrity: z.string().nullable().describe("That version's tarball integrity as the lockfile pins it; null until checked"),
     created_at: z.string().describe("ISO 8601 timestamp"),
     updated_at: z.string().describe("ISO 8601 timestamp"),
     package: z.string().optional().describe("The package name the source was bundled as (when the runner knows it)"),
@@ -155,6 +171,33 @@ export const toggleResultSchema = named("PluginRecordAfterToggle", pluginRecordS
 /** Install or uninstall: the record, plus what apply returned when `{ "apply": true }` was sent. */
 export const rpcResultSchema = named("PluginRecordAfterRpc", pluginRecordSchema.extend({ apply: applyResultSchema.optional() }));
 
+/** A version a range passed over, and why. */
+const skippedVersionSchema = named("SkippedVersion", z.object({ version: z.string(), conflicts: z.array(conflictSchema) }));
+
+/** `POST /plugins/:id/upgrade`: the record repinned, what changed, and what apply returned when asked. */
+export const upgradeResultSchema = named("UpgradeResult", pluginRecordSchema.extend({
+  upgrade: z.object({
+    from: z.string().nullable().describe("The version before"),
+    to: z.string().describe("The version now pinned"),
+    changed: z.boolean().describe("False when the plugin already was at that version"),
+    skipped: z.array(skippedVersionSchema).describe("Newer versions the range matched that do not fit, and why"),
+  }),
+  apply: applyResultSchema.optional(),
+}));
+
+/** `GET /plugins/outdated`: each installed plugin's newer versions. */
+export const outdatedSchema = named("Outdated", z.object({
+  plugins: z.array(z.object({
+    id: z.string(),
+    name: z.string(),
+    source: z.string(),
+    current: z.string().nullable().describe("The version the current bundle holds"),
+    fits: z.string().nullable().describe("The newest newer version that fits: what upgrade would pick"),
+    newer: z.array(z.object({ version: z.string(), fits: z.boolean(), conflicts: z.array(conflictSchema) })).describe("Newest first"),
+    skipped: z.string().nullable().describe("Why the plugin was not looked at (not from a registry, not applied yet)"),
+  })),
+}));
+
 /** `GET /plugins/installed`: the plugins the running worker has registered. */
 export const installedSchema = named("InstalledPlugins", z
   .object({
@@ -204,4 +247,6 @@ export type RpcResultBody = z.infer<typeof rpcResultSchema>;
 export type ReloadResultBody = z.infer<typeof reloadResultSchema>;
 export type InstalledBody = z.infer<typeof installedSchema>;
 export type ReportBody = z.infer<typeof reportSchema>;
+export type UpgradeResultBody = z.infer<typeof upgradeResultSchema>;
+export type OutdatedBody = z.infer<typeof outdatedSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;

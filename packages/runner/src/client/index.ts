@@ -18,6 +18,8 @@ import type {
   ReloadResultBody,
   ReportBody,
   RpcResultBody,
+  OutdatedBody,
+  UpgradeResultBody,
 } from "../api/schemas";
 
 export type {
@@ -25,11 +27,13 @@ export type {
   ErrorBody,
   HealthBody,
   InstalledBody,
+  OutdatedBody,
   PluginListBody,
   PluginRecordBody,
   ReloadResultBody,
   ReportBody,
   RpcResultBody,
+  UpgradeResultBody,
 };
 
 /** Options of `createRunnerClient`. */
@@ -76,6 +80,12 @@ export interface RunnerClient {
   enablePlugin(id: string, options?: { apply?: boolean }): Promise<PluginRecordBody>;
   /** `GET /plugins/report`: the bug report. */
   report(): Promise<ReportBody>;
+  /** `POST /plugins/{id}/upgrade`: another version (default the newest that fits); a conflict rejects with COSMO_E_CONFLICT and changes nothing. */
+  upgradePlugin(id: string, options?: { version?: string; apply?: boolean }): Promise<UpgradeResultBody>;
+  /** `GET /plugins/outdated`: each installed plugin's newer versions, which fit and why the others do not. */
+  outdatedPlugins(): Promise<OutdatedBody>;
+  /** `POST /plugins/export`: the offline bundle (.tgz) as bytes. */
+  exportPlugins(): Promise<Uint8Array>;
   /** Any endpoint: resolves to the parsed JSON of a 2xx (undefined for 204), rejects with the coded error otherwise. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -142,5 +152,24 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     disablePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/disable`, optional(opts)),
     enablePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/enable`, optional(opts)),
     report: () => request("GET", "/plugins/report"),
+    upgradePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/upgrade`, optional(opts)),
+    outdatedPlugins: () => request("GET", "/plugins/outdated"),
+    exportPlugins: async () => {
+      const headers: Record<string, string> = { ...options.headers };
+      if (options.token) headers.authorization = `Bearer ${options.token}`;
+      let response: Response;
+      try {
+        response = await doFetch(new URL("/plugins/export", base), { method: "POST", headers });
+      } catch (error) {
+        throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: errorMessage((error as Error).cause ?? error) }, { cause: error });
+      }
+      // An archive on success; on failure the one JSON error shape, as every endpoint answers.
+      if (!response.ok) {
+        const body = (await response.json().catch(() => undefined)) as Partial<ErrorBody> | undefined;
+        if (body?.error?.code && body.error.message) throw errorFromBody(body.error, response.status);
+        throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: `HTTP ${response.status}` });
+      }
+      return new Uint8Array(await response.arrayBuffer());
+    },
   };
 }

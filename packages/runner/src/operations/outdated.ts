@@ -5,8 +5,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { currentBundle, listTracked, parseSource, type NewerVersion } from "@cosmo/bundler";
+import { currentBundle, parseSource, type NewerVersion } from "@cosmo/bundler";
 import type { OperationsContext } from "./context";
+import { installedSources } from "./plugin-set";
 
 /** One installed plugin's newer versions. */
 export interface OutdatedPlugin {
@@ -41,7 +42,7 @@ async function bundledVersions(dataDir: string): Promise<Map<string, string>> {
 
 /** The installed plugins with their newer versions (see the module comment). */
 export async function outdatedPlugins(ctx: OperationsContext): Promise<{ plugins: OutdatedPlugin[] }> {
-  const [records, tracked, versions, checker] = await Promise.all([ctx.store.list(), listTracked(ctx.dataDir), bundledVersions(ctx.dataDir), ctx.checker()]);
+  const [records, versions, checker] = await Promise.all([ctx.store.list(), bundledVersions(ctx.dataDir), ctx.checker()]);
   const installed = records.filter((r) => r.install_status === "installed");
   const plugins: OutdatedPlugin[] = [];
   for (const record of installed) {
@@ -62,7 +63,7 @@ export async function outdatedPlugins(ctx: OperationsContext): Promise<{ plugins
       plugins.push({ ...base, current, skipped: "not in the current bundle yet: run `cosmo-runner apply` first" });
       continue;
     }
-    const others = tracked.filter((s) => s !== record.source.trim());
+    const others = installedSources(records.filter((r) => r.id !== record.id));
     const newer = await checker.newerVersions({ name: record.name, current, installed: others });
     plugins.push({ ...base, current, newer, fits: newer.find((v) => v.fits)?.version ?? null, skipped: null });
   }

@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
-import { createPluginBody, rpcBody } from "../api/schemas";
+import { createPluginBody, rpcBody, upgradeBody } from "../api/schemas";
 import { readOptionalJson, readValidatedJson } from "../http/body";
 import { jsonResponse } from "../http/errors";
 import { progressStream, wantsEventStream } from "../http/sse";
@@ -38,8 +38,9 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
   const answer = (event: H3Event, work: (report: ProgressReporter) => Promise<unknown>) =>
     wantsEventStream(event) ? progressStream(work, (error) => toErrorResponse(error, event)) : work(silentProgress);
 
-  const { install, uninstall, remove, apply, installed, report, exportBundle } = operations;
+  const { install, uninstall, remove, apply, installed, report, exportBundle, upgrade, outdated } = operations;
   if (installed) app.get("/plugins/installed", () => installed());
+  if (outdated) app.get("/plugins/outdated", () => outdated());
   if (report) app.get("/plugins/report", () => report());
   // The offline bundle as a download; POST because making it reads every tarball (and may fetch).
   if (exportBundle) {
@@ -75,6 +76,18 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
   if (operations.enable) app.post("/plugins/:id/enable", toggle(operations.enable));
   if (install) app.post("/plugins/:id/install", rpc(install));
   if (uninstall) app.post("/plugins/:id/uninstall", rpc(uninstall));
+  if (upgrade) {
+    app.post("/plugins/:id/upgrade", async (event) => {
+      const found = await record(event);
+      const { version, apply: andApply } = await readOptionalJson(event, upgradeBody, {});
+      if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
+      // On a conflict nothing changed and the 409 explains; the record stays as it was.
+      return answer(event, async (progress) => {
+        const updated = await upgrade(found, { version });
+        return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
+      });
+    });
+  }
 
   for (const path of both("/plugins")) {
     app.get(path, async () => {

@@ -12,6 +12,8 @@ import { applySet } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { installPlugin, removePlugin, uninstallPlugin } from "../operations/install";
 import { exportPlugins } from "../operations/offline";
+import { outdatedPlugins } from "../operations/outdated";
+import { upgradePlugin } from "../operations/upgrade";
 import { phase, silentProgress } from "../operations/progress";
 import { createReport } from "../operations/report";
 import type { PluginOperations } from "../operations";
@@ -93,5 +95,7 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     },
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
+    upgrade: (record, options) => upgradePlugin(ops, record, options),
+    outdated: () => outdatedPlugins(ops),
   };
 }

@@ -1,10 +1,13 @@
 /**
- * `cosmo-runner plugins add|list|remove|install|uninstall`: the admin API's record and RPC
+ * `cosmo-runner plugins add|list|remove|install|uninstall|upgrade|outdated`: the admin API's record and RPC
  * operations, run on the data dir directly (no runner needed). `--apply` on install and
  * uninstall then applies as `cosmo-runner apply` does.
  */
 import { defineCommand } from "citty";
 import { installPlugin, removePlugin, uninstallPlugin } from "../../operations/install";
+import { conflictMessage, renderSkipped } from "@cosmo/bundler";
+import { outdatedPlugins } from "../../operations/outdated";
+import { upgradePlugin } from "../../operations/upgrade";
 import { absoluteSource, addPluginRecord } from "../../operations/add";
 import { readContainment, type ContainmentState } from "../../containment/state";
 import { disablePlugin, enablePlugin, packageOfRecord } from "../../containment/toggle";
@@ -27,7 +30,7 @@ function line(r: Listed): string {
     : r.status === "failed" && r.error
       ? `\n    ${r.error.message.split("\n")[0]}`
       : "";
-  return `${r.id}  ${r.install_status.padEnd(9)}${status}  ${r.name}  (${r.source})${error}${why}`;
+  return `${r.id}  ${r.install_status.padEnd(9)}${status}  ${r.name}${r.version ? `@${r.version}` : ""}  (${r.source})${error}${why}`;
 }
 
 /** Records with the status the data dir stores (disabled, quarantined) when no runner can say more. */
@@ -140,7 +143,63 @@ const enable = defineCommand({
   run: ({ args }) => withContext(args, (ctx) => toggle(ctx, String(args.target), true, Boolean(args.apply))),
 });
 
+const upgrade = defineCommand({
+  meta: {
+    name: "upgrade",
+    description: "Move an installed plugin to another version (default: the newest that fits), checked without its old version; nothing changes on a conflict.",
+  },
+  args: {
+    target,
+    version: { type: "positional", required: false, description: "A version, range or tag (default: the newest version that fits)" },
+    apply: applyArg,
+    ...commonArgs,
+  },
+  run: ({ args }) =>
+    withContext(args, async (ctx) => {
+      const record = await mustFindRecord(ctx.store, String(args.target));
+      const version = args.version === undefined ? undefined : String(args.version);
+      const startedAt = performance.now();
+      progress.start(`Checking ${record.name}${version ? `@${version}` : ""} against the runner and the other plugins...`);
+      const updated = await upgradePlugin(ctx.ops, record, { version });
+      const { from, to, changed, skipped } = updated.upgrade;
+      progress.success(changed ? `${updated.name} ${from ?? "?"} -> ${to} (${since(startedAt)} ms)` : `${updated.name} is already at ${to}`);
+      const applied = args.apply && changed ? await applyNow(ctx) : undefined;
+      output(ctx, applied ? { ...updated, apply: applied } : updated, () => {
+        const lines = [changed ? `${updated.name} now pinned to ${to} (was ${from ?? "unpinned"}).` : `${updated.name} stays at ${to}: it is the newest version that fits.`];
+        const passed = renderSkipped(updated.name, skipped);
+        if (passed !== "") lines.push(passed);
+        if (changed) lines.push(applied ? describeApply(applied) : "Run `cosmo-runner apply` to serve it.");
+        return lines.join("\n");
+      });
+    }),
+});
+
+const outdated = defineCommand({
+  meta: { name: "outdated", description: "List each installed plugin's newer versions: those that fit, and why the others do not." },
+  args: { ...commonArgs },
+  run: ({ args }) =>
+    withContext(args, async (ctx) => {
+      const startedAt = performance.now();
+      progress.start("Asking the registry for newer versions...");
+      const result = await outdatedPlugins(ctx.ops);
+      progress.success(`Checked ${result.plugins.length} plugin(s) (${since(startedAt)} ms)`);
+      output(ctx, result, () => {
+        if (result.plugins.length === 0) return "No plugins installed.";
+        const lines: string[] = [];
+        for (const p of result.plugins) {
+          lines.push(`${p.name} ${p.current ?? "(not applied)"}  (${p.source})`);
+          if (p.skipped !== null) lines.push(`  skipped: ${p.skipped}`);
+          else if (p.newer.length === 0) lines.push("  up to date");
+          for (const v of p.newer) {
+            lines.push(v.fits ? `  ${v.version}  fits: cosmo-runner plugins upgrade ${p.name} ${v.version}` : `  ${v.version}  does not fit: ${v.conflicts.map((c) => `${c.kind}: ${conflictMessage(c)}`).join(" ")}`);
+          }
+        }
+        return lines.join("\n");
+      });
+    }),
+});
+
 export default defineCommand({
-  meta: { name: "plugins", description: "Plugin records: add, list, remove, install, uninstall, enable, disable" },
-  subCommands: { add, list, remove, install, uninstall, enable, disable },
+  meta: { name: "plugins", description: "Plugin records: add, list, remove, install, uninstall, enable, disable, upgrade, outdated" },
+  subCommands: { add, list, remove, install, uninstall, enable, disable, upgrade, outdated },
 });
