@@ -354,7 +354,8 @@ export function createChecker(options: CheckerOptions): Checker {
 
   async function newerVersions({ name, current, installed, limit = MAX_TREE_CHECKS }: NewerVersionsRequest): Promise<NewerVersion[]> {
     clearCache(); // "outdated" is a question about the registry now, not what this process saw
-    const packument = (await pacote.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
+    const [Arborist, pacoteLib] = await Promise.all([loadArborist(), loadPacote()]);
+    const packument = (await pacoteLib.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
     const versions = candidateVersions(packument, `>${current}`).slice(0, limit);
     const host = await readHost(options.host);
     const nodeVersion = options.nodeVersion ?? process.version;

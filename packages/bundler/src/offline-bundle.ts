@@ -19,13 +19,11 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { Readable } from "node:stream";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
-import Arborist from "@npmcli/arborist";
-import cacache from "cacache";
-import pacote from "pacote";
-import * as tar from "tar";
+import type pacote from "pacote";
 import writeFileAtomic from "write-file-atomic";
 import { currentBundle } from "./bundle-dirs";
 import { integrityError } from "./integrity";
+import { loadArborist, loadPacote } from "./npm-libs";
 import { parseSource } from "./source";
 import type { NpmOptions } from "./npm-options";
 
@@ -108,7 +106,8 @@ async function sourceName(source: string, deps: Readonly<Record<string, string>>
   const bySpec = Object.entries(deps).find(([, spec]) => spec === parsed.spec || spec === parsed.raw)?.[0];
   if (bySpec !== undefined) return bySpec;
   try {
-    return (await pacote.manifest(parsed.spec, { Arborist, ignoreScripts: true } as pacote.Options)).name;
+    const [Arborist, pacoteLib] = await Promise.all([loadArborist(), loadPacote()]);
+    return (await pacoteLib.manifest(parsed.spec, { Arborist, ignoreScripts: true } as pacote.Options)).name;
   } catch {
     return undefined;
   }
@@ -135,6 +134,8 @@ function checkIntegrity(data: Buffer, pinned: string): { ok: true } | { ok: fals
  */
 export async function exportBundleStream(options: ExportBundleOptions): Promise<{ stream: Readable; meta: OfflineBundleMeta }> {
   const bundle = await currentBundle(options.dataDir, { bundleDir: options.bundleDir });
+  // Loaded here, not at import: a server worker imports this package at every start.
+  const [Arborist, pacoteLib, tar] = await Promise.all([loadArborist(), loadPacote(), import("tar")]);
   const staging = await mkdtemp(join(tmpdir(), "cosmo-export-"));
   try {
     const dir = join(staging, ROOT);
@@ -153,7 +154,7 @@ export async function exportBundleStream(options: ExportBundleOptions): Promise<
       const spec = local !== undefined ? `file:${local}` : (entry.resolved ?? `${name}@${entry.version}`);
       let data: Buffer & { resolved?: string };
       try {
-        data = await pacote.tarball(spec, { ...options.npmOptions, integrity, Arborist, ignoreScripts: true } as pacote.Options);
+        data = await pacoteLib.tarball(spec, { ...options.npmOptions, integrity, Arborist, ignoreScripts: true } as pacote.Options);
       } catch (error) {
         const tampered = await integrityError(error, { pkg: `${name}@${entry.version ?? "?"}` });
         if (tampered !== undefined) throw tampered;
@@ -246,6 +247,7 @@ function cacacheDir(npmOptions: NpmOptions): string {
  */
 export async function importBundle(file: string, options: ImportBundleOptions): Promise<ImportedBundle> {
   const npmOptions = options.npmOptions ?? {};
+  const [tar, { default: cacache }] = await Promise.all([import("tar"), import("cacache")]);
   const work = await mkdtemp(join(tmpdir(), "cosmo-import-"));
   try {
     try {

@@ -73,14 +73,15 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     const installed = await call("POST", `/plugins/${ids.example}/install`);
     expect(installed.status).toBe(200);
     expect(installed.body).toMatchObject({ id: ids.example, install_status: "installed", error_message: null });
-    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}\n`);
+    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}@1.0.0\n`);
     // Tracked, not yet served.
     expect((await freshRequest(`${runner!.url}/zigbee/state`)).status).toBe(404);
 
     const before = performance.now();
     const applied = await call("POST", "/plugins/apply");
     expect(applied.status).toBe(200);
-    expect(applied.body).toMatchObject({ plugins: [EXAMPLE], reload: { plugins: { active: 1, failed: 0 } } });
+    // The set pins the version the check chose: the bundle installs exactly what was checked.
+    expect(applied.body).toMatchObject({ plugins: [`${EXAMPLE}@1.0.0`], reload: { plugins: { active: 1, failed: 0 } } });
     const state = await freshRequest(`${runner!.url}/zigbee/state`);
     const ms = Math.round(performance.now() - before);
     expect(state.status).toBe(200);
@@ -159,7 +160,7 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     const report = await call("GET", "/plugins/report");
     expect(report.status).toBe(200);
     expect(report.body.versions).toMatchObject({ node: process.version, npm: expect.stringMatching(/^\d+\.\d+\.\d+/), cosmo: { core: "0.1.0", runner: "0.1.0" } });
-    expect(report.body.tracking.text).toBe(`${EXAMPLE}\n`);
+    expect(report.body.tracking.text).toBe(`${EXAMPLE}@1.0.0\n`);
     expect(report.body.records).toHaveLength(2);
     expect(report.body.lockfile.packages[`node_modules/${EXAMPLE}`]).toMatchObject({ version: "1.0.0" });
     expect(report.body.registry).toBe(inject("registryUrl"));
@@ -177,7 +178,7 @@ describe("a plugin's life through the admin API", { timeout: 60_000 }, () => {
     // Regression: this request reuses fetch's keep-alive connection to the worker the previous
     // apply replaced; that draining worker answered COSMO_E_RELOAD_UNAVAILABLE instead of applying.
     const res = await call("POST", `/plugins/${ids.example}/install`, { apply: true });
-    expect(res.body).toMatchObject({ install_status: "installed", apply: { plugins: [EXAMPLE] } });
+    expect(res.body).toMatchObject({ install_status: "installed", apply: { plugins: [`${EXAMPLE}@1.0.0`] } });
     expect((await freshRequest(`${runner!.url}/zigbee/state`)).status).toBe(200);
 
     expect((await call("DELETE", `/plugins/${ids.example}`)).status).toBe(204);
@@ -207,7 +208,7 @@ describe("the CLI on a data dir", { timeout: 60_000 }, () => {
     const installed = await run("plugins", "install", EXAMPLE);
     expect(installed).toMatchObject({ code: 0 });
     expect(installed.stdout).toContain(`${EXAMPLE} is installed`);
-    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}\n`);
+    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}@1.0.0\n`);
   });
 
   it("exits 3 on a conflicting check, explaining it on stderr (and as data with --json)", async () => {
@@ -220,7 +221,7 @@ describe("the CLI on a data dir", { timeout: 60_000 }, () => {
     const json = await run("check", CONFLICTING, "--json");
     expect(json.code).toBe(3);
     expect(JSON.parse(json.stdout).error).toMatchObject({ code: "COSMO_E_CONFLICT", details: { conflicts: [expect.objectContaining({ plugin: CONFLICTING })] } });
-    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}\n`);
+    expect((await trackingBytes(dataDir)).toString()).toBe(`${EXAMPLE}@1.0.0\n`);
   });
 
   it("lists the records as JSON a script can parse", async () => {
@@ -249,7 +250,7 @@ describe("the CLI on a data dir", { timeout: 60_000 }, () => {
     const bundled = await run("bundle", "--json");
     expect(bundled.code).toBe(0);
     const manifest = JSON.parse(await readFile(JSON.parse(bundled.stdout).file, "utf8"));
-    expect(manifest).toMatchObject({ name: "cosmo-runner-bundled", dependencies: { [EXAMPLE]: "*", "@cosmo/core": expect.stringMatching(/^file:/) } });
+    expect(manifest).toMatchObject({ name: "cosmo-runner-bundled", dependencies: { [EXAMPLE]: "1.0.0", "@cosmo/core": expect.stringMatching(/^file:/) } });
     const synced = await run("sync", "--json");
     expect(synced.code).toBe(0);
     expect(JSON.parse(synced.stdout).reload).toMatchObject({ plugins: { active: 1 } });
@@ -259,7 +260,7 @@ describe("the CLI on a data dir", { timeout: 60_000 }, () => {
   it("prints a report and answers errors with exit 1 (and { error } on stdout with --json)", async () => {
     const report = await run("report");
     expect(report.code).toBe(0);
-    expect(JSON.parse(report.stdout)).toMatchObject({ tracking: { sources: [EXAMPLE] }, versions: { cosmo: { runner: "0.1.0" } } });
+    expect(JSON.parse(report.stdout)).toMatchObject({ tracking: { sources: [`${EXAMPLE}@1.0.0`] }, versions: { cosmo: { runner: "0.1.0" } } });
     const missing = await run("plugins", "remove", "no-such-plugin", "--json");
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain("COSMO_E_RECORD_NOT_FOUND");
