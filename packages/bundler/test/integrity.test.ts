@@ -27,6 +27,9 @@ describe("integrity: a tampered tarball is refused by name", () => {
   let host: TestHost;
   let dataDir: string;
   let pinned: string;
+  // Caches of their own, outside the host: a refused fetch may still be closing cache files
+  // when the test ends, so they are removed with retries.
+  let caches: string;
 
   const writePlugin = async (body: string) => {
     await writeFile(join(src, "package.json"), JSON.stringify({ name, version: "1.0.0", type: "module", main: "index.js" }));
@@ -36,6 +39,7 @@ describe("integrity: a tampered tarball is refused by name", () => {
 
   beforeAll(async () => {
     src = await mkdtemp(join(tmpdir(), "cosmo-tamper-src-"));
+    caches = await mkdtemp(join(tmpdir(), "cosmo-tamper-caches-"));
     await writePlugin("export class Tamper { setup() {} }\n");
     await publishDirectory(registry, src);
     host = await createTestHost({ registry });
@@ -45,11 +49,15 @@ describe("integrity: a tampered tarball is refused by name", () => {
     pinned = (JSON.parse(await readFile(lockfile, "utf8")) as { packages: Record<string, { integrity: string }> }).packages[`node_modules/${name}`]!.integrity;
     // Same name and version, other bytes: what a compromised registry or mirror would serve.
     await writePlugin("export class Tamper { setup() { /* changed */ } }\n");
-    const evil = await pacote.tarball(`file:${src}`, { Arborist, ignoreScripts: true, cache: join(src, "..", `${name}-pack-cache`) });
+    const evil = await pacote.tarball(`file:${src}`, { Arborist, ignoreScripts: true, cache: join(caches, "pack-cache") });
     await writeFile(join(storageDir, name, `${name}-1.0.0.tgz`), evil);
   });
   afterAll(async () => {
-    await Promise.all([host.cleanup(), rm(src, { recursive: true, force: true })]);
+    await Promise.all([
+      host.cleanup(),
+      rm(src, { recursive: true, force: true }),
+      rm(caches, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }),
+    ]);
   });
 
   it("refuses to sync it from the pinned lockfile with COSMO_E_INTEGRITY naming the package and both integrities; the bundle stays as it was", async () => {
@@ -57,13 +65,13 @@ describe("integrity: a tampered tarball is refused by name", () => {
     // with a cache of its own: the good bytes the first sync cached would hide the change.
     const other = join(host.dir, "..", "other-data");
     const manifest = await createBundledManifest({ hostDir: host.dir, sources: ["plugin-ok@^1"] });
-    await sync({ dataDir: other, manifest, npmOptions: { ...host.npmOptions, cache: join(other, "..", "other-cache") } });
+    await sync({ dataDir: other, manifest, npmOptions: { ...host.npmOptions, cache: join(caches, "other-cache") } });
     const before = await hashTree(other);
     const lockfile = join(dataDir, "bundle", "package-lock.json");
     const pinnedManifest = JSON.parse(await readFile(join(dataDir, "bundle", "package.json"), "utf8")) as Record<string, unknown>;
     const startedAt = performance.now();
     const error = await rejection(
-      sync({ dataDir: other, manifest: pinnedManifest, lockfile, npmOptions: { ...host.npmOptions, cache: join(other, "..", "other-cache") } }),
+      sync({ dataDir: other, manifest: pinnedManifest, lockfile, npmOptions: { ...host.npmOptions, cache: join(caches, "other-cache") } }),
     );
     console.log(`tampered tarball refused by sync in ${Math.round(performance.now() - startedAt)} ms`);
     expect(isCosmoError(error) && error.code).toBe("COSMO_E_INTEGRITY");
@@ -75,7 +83,7 @@ describe("integrity: a tampered tarball is refused by name", () => {
   });
 
   it("refuses it in the check too (its cosmo.json is read from the pinned tarball)", async () => {
-    const checker = createChecker({ host: host.dir, dataDir, npmOptions: { ...host.npmOptions, cache: join(dataDir, "..", "check-cache") } });
+    const checker = createChecker({ host: host.dir, dataDir, npmOptions: { ...host.npmOptions, cache: join(caches, "check-cache") } });
     const startedAt = performance.now();
     const error = await rejection(checker.check({ installed: [name], candidate: "plugin-peer-shared-1" }));
     console.log(`tampered tarball refused by the check in ${Math.round(performance.now() - startedAt)} ms`);
