@@ -72,7 +72,8 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
     await installPlugin(ctx, record);
     // The kill: the record went back to pending, the file was never rewritten.
     await ctx.store.update(record.id, { install_status: "pending" });
-    expect(await tracking(dataDir)).toBe("plugin-ok\n");
+    // The line pins the version the check chose.
+    expect(await tracking(dataDir)).toBe("plugin-ok@1.0.0\n");
     expect(await reconcileSet(ctx)).toEqual({ adopted: [], dropped: [] });
     expect(await tracking(dataDir)).toBe("");
   });
@@ -112,7 +113,7 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
     const after = await ctx.store.get(broken.id);
     expect(after).toMatchObject({ install_status: "failed" });
     expect(after?.error_message).toMatch(/^apply failed: COSMO_E_SYNC_FAILED/);
-    expect(await tracking(dataDir)).toBe("plugin-ok\n");
+    expect(await tracking(dataDir)).toBe("plugin-ok@1.0.0\n");
     expect((await applySet(ctx)).bundle.plugins).toEqual(["plugin-ok"]);
   });
 });
@@ -134,7 +135,7 @@ describe.skipIf(!hasRedis)("one plugin set on a shared redis", { timeout: 120_00
     const error = await rejection(installPlugin(b, other));
     expect(codeOf(error)).toBe("COSMO_E_CONFLICT");
     expect(JSON.stringify((error as { details: unknown }).details)).toContain("plugin-peer-shared-1");
-    expect(installedSources(await b.store.list())).toEqual(["plugin-peer-shared-1"]);
+    expect(installedSources(await b.store.list())).toEqual(["plugin-peer-shared-1@1.0.0"]);
     expect(codeOf(await rejection(checkSource(b, "plugin-peer-shared-2")))).toBe("COSMO_E_CONFLICT");
   });
 
