@@ -41,7 +41,9 @@ describe("containment: a plugin's fault stays its own", () => {
   let dataDir: string;
   let runner: CliProcess & { url: string };
   let port: number;
-  const installed = async () => (await (await fetch(`${runner.url}/plugins/installed`)).json()) as Installed;
+  // With a timeout: a connection the cluster primary handed to a worker in the moment its loop
+  // blocked is never answered (Node's round-robin does not hand it on when that worker dies).
+  const installed = async () => (await (await fetch(`${runner.url}/plugins/installed`, { signal: AbortSignal.timeout(5_000) })).json()) as Installed;
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cosmo-contain-"));
@@ -69,7 +71,7 @@ describe("containment: a plugin's fault stays its own", () => {
       });
       expect(entry.error?.code).toBe(status === "quarantined" ? "COSMO_E_PLUGIN_QUARANTINED" : "COSMO_E_PLUGIN_CRASHED");
       expect(runner.child.exitCode).toBeNull();
-      const ok = await fetch(`${runner.url}/healthy/ok`);
+      const ok = await fetch(`${runner.url}/healthy/ok`, { signal: AbortSignal.timeout(5_000) });
       expect(await ok.json()).toEqual({ ok: "healthy" });
       if (status === "quarantined") expect((await fetch(`${runner.url}/${mode}/ok`)).status).toBe(404);
     }, 60_000);

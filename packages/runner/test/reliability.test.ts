@@ -98,7 +98,7 @@ describe("reliability", () => {
         await fetch(`${runner.url}/${mode}/boom`, { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
         const expected = mode === "unhandled-rejection" ? "failed" : "quarantined";
         const seen = await until(async () => {
-          const res = await fetch(`${runner.url}/plugins/installed`);
+          const res = await fetch(`${runner.url}/plugins/installed`, { signal: AbortSignal.timeout(5_000) });
           const body = (await res.json()) as { plugins: { name: string; status: string }[] };
           return body.plugins.find((p) => p.name === `f-${mode}`)?.status === expected ? true : undefined;
         });
