@@ -24,7 +24,8 @@ export class ApiError extends Error {
 /** One phase of a long operation starting or ending (the runner's ProgressEvent). */
 export interface Progress {
   phase: string;
-  state: "start" | "done";
+  state: "start" | "progress" | "done";
+  fetched?: number;
   message: string;
   took_ms?: number;
   plugins?: number;

@@ -29,7 +29,7 @@ const eventStream = {
     schema: {
       type: "string",
       description:
-        "Server-sent events: `progress` ({ phase: check | bundle | sync | reload, state: start | done, message, took_ms?, plugins?, packages? }) as each phase starts and ends, then one `result` (the JSON body of the plain answer) or one `error` ({ status, error: { code, message, details } }).",
+        "Server-sent events: `progress` ({ phase: check | bundle | sync | reload, state: start | progress | done, message, took_ms?, plugins?, packages?, fetched? }) as each phase starts and ends, then one `result` (the JSON body of the plain answer) or one `error` ({ status, error: { code, message, details } }).",
     },
   },
 };

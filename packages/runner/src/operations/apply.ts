@@ -9,7 +9,7 @@ import { basename, join } from "node:path";
 import { BUNDLED_MANIFEST, createBundle, sync, writeBundledManifest, type SyncResult } from "@cosmo/bundler";
 import { createError, isCosmoError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
-import { phase, silentProgress, type ProgressReporter } from "./progress";
+import { phase, silentProgress, withFetchCount, type ProgressReporter } from "./progress";
 import { asGeneration, currentGeneration, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
 import { failureText } from "./install";
 import { setLine } from "./pin";
@@ -157,7 +157,7 @@ export function applySet<R>(
         message: `Bundled manifest written: ${plural(b.sources.length, "plugin")}`,
         plugins: b.sources.length,
       }));
-      const synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => syncBundle(ctx), (s) => ({
+      const synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx)), (s) => ({
         message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : `Bundle ${s.bundle} already holds this set: nothing to install`,
         packages: s.packages,
       }));

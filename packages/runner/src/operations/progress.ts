@@ -10,7 +10,8 @@ export type ProgressPhase = "check" | "bundle" | "sync" | "reload";
 /** One step of a long operation starting or finishing. */
 export interface ProgressEvent {
   phase: ProgressPhase;
-  state: "start" | "done";
+  /** `progress`: the phase goes on, with news (the sync's fetches so far). */
+  state: "start" | "progress" | "done";
   /** One sentence for a person ("Installing 96 packages (scripts off)"). */
   message: string;
   /** How long the phase took (on `done`). */
@@ -19,6 +20,8 @@ export interface ProgressEvent {
   plugins?: number;
   /** Packages in the bundle's lockfile (sync, on `done`). */
   packages?: number;
+  /** Requests to the registry so far (sync, on `progress`). */
+  fetched?: number;
 }
 
 /** Where an operation reports its progress. */
@@ -44,4 +47,30 @@ export async function phase<T>(
   const result = await work();
   report({ phase: name, state: "done", ...done(result), took_ms: Math.round(performance.now() - startedAt) });
   return result;
+}
+
+/**
+ * Reports, while `work` runs, how many requests npm's libraries have made to the registry: they
+ * announce each one as `process.emit("log", "http", "fetch", ...)`. At most one event every
+ * `everyMs`, and only when the count moved. Nothing is counted when nobody listens.
+ */
+export async function withFetchCount<T>(report: ProgressReporter, phaseName: ProgressPhase, work: () => Promise<T>, everyMs = 250): Promise<T> {
+  if (report === silentProgress) return work();
+  let fetched = 0;
+  let sent = 0;
+  const onLog = (level: unknown, kind: unknown) => {
+    if (level === "http" && kind === "fetch") fetched++;
+  };
+  process.on("log" as never, onLog as never);
+  const timer = setInterval(() => {
+    if (fetched === sent) return;
+    sent = fetched;
+    report({ phase: phaseName, state: "progress", message: `${fetched} fetch${fetched === 1 ? "" : "es"} from the registry so far`, fetched });
+  }, everyMs);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    process.off("log" as never, onLog as never);
+  }
 }
