@@ -4,11 +4,12 @@
  * with breakpoints, or for a host that supervises processes itself.
  */
 import type { AddressInfo } from "node:net";
-import { createError, errorMessage } from "@cosmo/core";
+import { createError, errorMessage, type PluginService } from "@cosmo/core";
 import { consola } from "consola";
 import { toNodeHandler } from "h3/node";
 import { listen } from "listhen";
 import type { WorkerConfig } from "../worker/messages";
+import { installContainment } from "../worker/containment";
 import { createWorkerServer } from "../worker/server";
 import { urlHost } from "../worker/handover";
 import { refuseRequest, requestTargetProblem } from "../worker/request-target";
@@ -23,7 +24,13 @@ export interface SingleProcessServer {
 
 /** Builds the server for `config.bundle` and listens on exactly its port. */
 export async function serveSingleProcess(config: WorkerConfig): Promise<SingleProcessServer> {
-  const server = await createWorkerServer(config, { logger: consola.withTag("cosmo-runner") });
+  const logger = consola.withTag("cosmo-runner");
+  // No supervisor to replace a faulty process here, but the guards still hold: a plugin's
+  // process.exit throws into the plugin, its uncaught exceptions and rejections are logged and
+  // charged to it (no watchdog, no quarantine: that takes the supervisor).
+  let service: PluginService | undefined;
+  installContainment({ report: () => {}, service: () => service, logger });
+  const server = await createWorkerServer(config, { logger, onService: (s) => (service = s) });
   let listener;
   try {
     const handler = toNodeHandler(server.app);

@@ -70,7 +70,8 @@ export default defineCommand({
     },
     "max-heap": {
       type: "string",
-      description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined); default: Node's",
+      default: "1024",
+      description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined; 0 = Node's default)",
     },
     cluster: {
       type: "boolean",
