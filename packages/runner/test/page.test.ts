@@ -240,11 +240,21 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await page.getByLabel("Source", { exact: true }).press("Enter");
     const item = page.getByRole("listitem", { name: new RegExp(`^${VERSIONED}`) });
     await item.locator(".badge.installed").waitFor(STEP);
+    // Served first: the runner lists newer versions of what the current bundle holds.
+    await page.getByRole("button", { name: "Apply changes" }).click();
+    await page.locator("#activity-log").getByText(/^Applied: the runner serves bundle/).waitFor(STEP);
     await item.getByRole("button", { name: `Upgrade… ${VERSIONED}` }).click();
     // The form opens with the focus in its field.
     const field = page.getByLabel(`Version or range for ${VERSIONED}`);
     await field.waitFor();
     expect(await field.evaluate((el) => el === document.activeElement)).toBe(true);
+    // The runner lists the newer versions: which fit, and why the others do not.
+    const newer = item.locator(".newer");
+    await newer.waitFor(STEP);
+    const listed = await newer.innerText();
+    expect(listed).toMatch(/1\.1\.0 fits/);
+    expect(listed).toMatch(/2\.0\.0 does not fit: Host API out of range/);
+    await shoot(page, "manager-upgrade");
     await field.fill("1.1.0");
     await field.press("Enter");
     await page.getByRole("status").filter({ hasText: /is installed/ }).waitFor(STEP);
