@@ -1,8 +1,11 @@
 /**
  * `cosmo-runner plugins add|list|remove|install|uninstall|upgrade|outdated`: the admin API's record and RPC
- * operations, run on the data dir directly (no runner needed). `--apply` on install and
- * uninstall then applies as `cosmo-runner apply` does.
+ * operations. When a runner serves the data dir (runner.json), every command that changes the
+ * plugin set goes through its admin API: one npm config, one lock, one answer for the CLI and the
+ * API. With none, they run on the data dir directly (under the same set lock). `--apply` on
+ * install and uninstall then applies as `cosmo-runner apply` does.
  */
+import { createError, isCosmoError } from "@cosmo/core";
 import { defineCommand } from "citty";
 import { installPlugin, removePlugin, uninstallPlugin } from "../../operations/install";
 import { conflictMessage, renderSkipped } from "@cosmo/bundler";
@@ -12,7 +15,8 @@ import { absoluteSource, addPluginRecord } from "../../operations/add";
 import { readContainment, type ContainmentState } from "../../containment/state";
 import { disablePlugin, enablePlugin, packageOfRecord } from "../../containment/toggle";
 import type { PluginRecord } from "../../store/types";
-import { connectRunner } from "../runner-client";
+import { connectRunner, type RunnerConnection } from "../runner-client";
+import { unservedReasons } from "../../operations/served";
 import { commonArgs, findRecord, mustFindRecord, output, progress, since, withContext, type CliContext } from "../shared";
 import { applyNow, describeApply } from "./apply";
 
@@ -22,7 +26,7 @@ const applyArg = { type: "boolean", default: false, description: "Then apply: bu
 /** A record as `list` shows it; `status` is the live one when a runner answered, else what the data dir says. */
 type Listed = PluginRecord & { status?: string; quarantine?: { reason: string; at: string; count: number }; error?: { message: string } };
 
-function line(r: Listed): string {
+function line(r: Listed & { not_served?: string }): string {
   const error = r.error_message ? `\n    ${r.error_message.split("\n")[0]}` : "";
   const status = r.status ? `  ${r.status}` : "";
   const why = r.quarantine
@@ -30,7 +34,8 @@ function line(r: Listed): string {
     : r.status === "failed" && r.error
       ? `\n    ${r.error.message.split("\n")[0]}`
       : "";
-  return `${r.id}  ${r.install_status.padEnd(9)}${status}  ${r.name}${r.version ? `@${r.version}` : ""}  (${r.source})${error}${why}`;
+  const unserved = r.not_served ? `\n    not served: ${r.not_served}` : "";
+  return `${r.id}  ${r.install_status.padEnd(9)}${status}  ${r.name}${r.version ? `@${r.version}` : ""}  (${r.source})${error}${why}${unserved}`;
 }
 
 /** Records with the status the data dir stores (disabled, quarantined) when no runner can say more. */
@@ -43,6 +48,49 @@ async function withStoredStatus(dataDir: string, records: PluginRecord[], state:
       const quarantine = aside.state === "quarantined" ? { reason: aside.reason, at: aside.at, count: aside.count ?? 1 } : undefined;
       return { ...record, package: pkg, status: aside.state, ...(quarantine ? { quarantine } : {}) };
     }),
+  );
+}
+
+/**
+ * The record an argument names, asked of the running runner: its id, else its exact source
+ * (as given or made absolute), else its name when only one has it.
+ */
+async function findThrough(runner: RunnerConnection, arg: string): Promise<PluginRecord | null> {
+  const text = arg.trim();
+  const byId = await runner.getPlugin(text).catch(() => null);
+  if (byId) return byId as PluginRecord;
+  const { plugins } = (await runner.listPlugins()) as { plugins: PluginRecord[] };
+  let absolute: string | undefined;
+  try {
+    absolute = absoluteSource(text);
+  } catch {
+    absolute = undefined;
+  }
+  const bySource = plugins.find((p) => p.source === text || p.source === absolute);
+  if (bySource) return bySource;
+  const byName = plugins.filter((p) => p.name === text);
+  return byName.length === 1 ? (byName[0] as PluginRecord) : null;
+}
+
+async function mustFindThrough(runner: RunnerConnection, arg: string): Promise<PluginRecord> {
+  const found = await findThrough(runner, arg);
+  if (!found) throw createError("COSMO_E_RECORD_NOT_FOUND", { id: arg });
+  return found;
+}
+
+/** install/uninstall through the running runner: its check, its lock, its reload. */
+async function rpcThrough(ctx: CliContext, runner: RunnerConnection, record: PluginRecord, action: "install" | "uninstall", apply: boolean) {
+  const startedAt = performance.now();
+  progress.start(`${action === "install" ? "Checking" : "Uninstalling"} ${record.source} through the runner at ${runner.info.url}...`);
+  const result = (action === "install" ? await runner.installPlugin(record.id, { apply }) : await runner.uninstallPlugin(record.id, { apply })) as PluginRecord & {
+    apply?: unknown;
+  };
+  progress.success(`${action === "install" ? "Installed" : "Uninstalled"} ${result.name} (${since(startedAt)} ms)`);
+  const next = action === "install" ? "serve it" : "stop serving it";
+  // The same shape as an apply the CLI asked for itself (CliApplyResult), for scripts.
+  const value = result.apply === undefined ? result : { ...result, apply: { via: "runner", url: runner.info.url, result: result.apply, took_ms: since(startedAt) } };
+  output(ctx, value, () =>
+    [`${result.name} is ${result.install_status}.`, result.apply ? `Applied: the runner at ${runner.info.url} serves the new bundle.` : `Run \`cosmo-runner apply\` to ${next}.`].join("\n"),
   );
 }
 
@@ -63,7 +111,10 @@ const add = defineCommand({
   args: { source: { type: "positional", required: true, description: "npm spec (name, name@range), tarball path or URL" }, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
-      const record = await addPluginRecord(ctx.store, String(args.source));
+      const runner = await connectRunner(ctx.dataDir);
+      const record = runner
+        ? ((await runner.addPlugin(absoluteSource(String(args.source)))) as PluginRecord)
+        : await addPluginRecord(ctx.store, String(args.source));
       output(ctx, record, `Added ${record.name} (${record.id}), pending.\nNext: cosmo-runner plugins install ${record.id}`);
     }),
 });
@@ -76,9 +127,13 @@ const list = defineCommand({
       // A running runner knows the live status (active, failed); else the data dir's (disabled, quarantined).
       const runner = await connectRunner(ctx.dataDir).catch(() => undefined);
       const live = runner ? await runner.listPlugins().catch(() => undefined) : undefined;
-      const plugins: Listed[] = live
+      const listed: Listed[] = live
         ? (live.plugins as Listed[])
         : await withStoredStatus(ctx.dataDir, await ctx.store.list(), await readContainment(ctx.dataDir));
+      // An installed plugin nobody serves (apply not run yet, a failed sync, a runner behind the
+      // fleet) is said so, with why.
+      const reasons = await unservedReasons(ctx.dataDir, listed, runner).catch(() => new Map<string, string>());
+      const plugins = listed.map((p) => (reasons.has(p.id) ? { ...p, served: false, not_served: reasons.get(p.id) } : p));
       output(ctx, { plugins }, () => (plugins.length === 0 ? "No plugins. Add one: cosmo-runner plugins add <source>" : plugins.map(line).join("\n")));
     }),
 });
@@ -88,8 +143,10 @@ const remove = defineCommand({
   args: { target, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
-      const record = await mustFindRecord(ctx.store, String(args.target));
-      await removePlugin(ctx.ops, record);
+      const runner = await connectRunner(ctx.dataDir);
+      const record = runner ? await mustFindThrough(runner, String(args.target)) : await mustFindRecord(ctx.store, String(args.target));
+      if (runner) await runner.removePlugin(record.id);
+      else await removePlugin(ctx.ops, record);
       const wasInstalled = record.install_status === "installed";
       output(ctx, { removed: record }, `Removed ${record.name} (${record.id}).${wasInstalled ? "\nRun `cosmo-runner apply` to stop serving it." : ""}`);
     }),
@@ -101,6 +158,20 @@ const install = defineCommand({
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const arg = String(args.target);
+      const runner = await connectRunner(ctx.dataDir);
+      if (runner) {
+        let found = await findThrough(runner, arg);
+        if (!found) {
+          try {
+            found = (await runner.addPlugin(absoluteSource(arg))) as PluginRecord;
+          } catch (error) {
+            // Added meanwhile by someone else: use theirs.
+            if (!(isCosmoError(error) && error.code === "COSMO_E_RECORD_DUPLICATE")) throw error;
+            found = await mustFindThrough(runner, arg);
+          }
+        }
+        return rpcThrough(ctx, runner, found, "install", Boolean(args.apply));
+      }
       let record = await findRecord(ctx.store, arg);
       if (!record) {
         const source = absoluteSource(arg);
@@ -114,7 +185,11 @@ const uninstall = defineCommand({
   meta: { name: "uninstall", description: "Stop tracking a plugin (its record goes back to pending)." },
   args: { target, apply: applyArg, ...commonArgs },
   run: ({ args }) =>
-    withContext(args, async (ctx) => rpc(ctx, await mustFindRecord(ctx.store, String(args.target)), "uninstall", Boolean(args.apply))),
+    withContext(args, async (ctx) => {
+      const runner = await connectRunner(ctx.dataDir);
+      if (runner) return rpcThrough(ctx, runner, await mustFindThrough(runner, String(args.target)), "uninstall", Boolean(args.apply));
+      return rpc(ctx, await mustFindRecord(ctx.store, String(args.target)), "uninstall", Boolean(args.apply));
+    }),
 });
 
 /** Enable or disable through the running runner (which reloads with --apply), else in the data dir. */

@@ -18,7 +18,8 @@ import { bundleToLoad } from "../../worker/plugins";
 import { usageError } from "../index";
 import { serveSingleProcess } from "../single-process";
 import { applySourcePolicyArgs, sourcePolicyArgs } from "../../operations/source-policy";
-import { resolveStoreUrl } from "../../store/create";
+import { createPluginStore, resolveStoreUrl } from "../../store/create";
+import { unservedReasons } from "../../operations/served";
 import { commonArgs } from "../shared";
 
 /** Parses --port: an integer 0-65535 (0 = any free port), else a usage error. */
@@ -48,6 +49,26 @@ function startError(error: unknown): unknown {
 function parseHostList(value: string | undefined): string[] | undefined {
   const hosts = (value ?? "").split(",").map((h) => h.trim()).filter(Boolean);
   return hosts.length > 0 ? hosts : undefined;
+}
+
+/** Says which installed plugins this start does not serve, and why (never fails the start). */
+async function warnUnserved(dataDir: string, storeUrl: string | undefined, clean: boolean): Promise<void> {
+  if (clean) return;
+  try {
+    const store = await createPluginStore(storeUrl, { dataDir });
+    try {
+      const records = await store.list();
+      const reasons = await unservedReasons(dataDir, records, undefined, { shared: store.shared });
+      for (const record of records) {
+        const why = reasons.get(record.id);
+        if (why) consola.warn(`${record.name} (${record.source}) is installed but not served: ${why}`);
+      }
+    } finally {
+      await store.close().catch(() => undefined);
+    }
+  } catch (error) {
+    consola.warn(`could not tell which plugins are served: ${isCosmoError(error) ? error.message : String(error)}`);
+  }
 }
 
 export default defineCommand({
@@ -161,6 +182,7 @@ export default defineCommand({
     }
     await writeRunnerFile(dataDir, { url, pid: process.pid, started_at: new Date().toISOString() });
     console.log(`cosmo-runner listening on ${url}`);
+    void warnUnserved(dataDir, config.store, config.clean);
 
     let stopping = false;
     const shutdown = (signal: string) => {
