@@ -43,7 +43,8 @@ describe("the CLI through a running runner", { timeout: 120_000 }, () => {
     expect(installed.stderr).not.toContain("error");
     expect(installed.code).toBe(0);
     expect(JSON.parse(installed.stdout)).toMatchObject({ source: "plugin-ok", install_status: "installed" });
-    expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe("plugin-ok\n");
+    // The set pins what the check resolved (name@version).
+    expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe("plugin-ok@1.0.0\n");
 
     const listed = await run(["plugins", "list", "--json"]);
     expect(listed.code).toBe(0);
