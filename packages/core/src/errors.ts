@@ -301,7 +301,7 @@ export const errorCatalog = {
   COSMO_E_WORKER_CRASH_LOOP: {
     status: 500,
     message: (p) =>
-      `The server worker crashed ${s(p.crashes)} times within ${s(p.windowSeconds)} s (last: ${c(p.reason)}); the runner stopped restarting it. Read the log above, then start again (with --clean to rule plugins out).`,
+      `The server worker crashed ${s(p.crashes)} times within ${s(p.windowSeconds)} s (last: ${c(p.reason)}) and no plugin could be named for it. Read the log above; start with --clean to rule plugins out.`,
   },
   COSMO_E_RELOAD_UNAVAILABLE: {
     status: 409,
