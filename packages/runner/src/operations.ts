@@ -29,7 +29,7 @@ export interface PluginOperations {
   /** Adds each record's live `status` (and quarantine) to `GET /plugins` and `GET /plugins/:id`. */
   describe(records: PluginRecord[]): Promise<unknown[]>;
   /** `POST /plugins/:id/upgrade`: move an installed plugin to another version; resolves to the record plus `upgrade`. */
-  upgrade(record: PluginRecord, options: { version?: string }): Promise<PluginRecord & { upgrade: unknown }>;
+  upgrade(record: PluginRecord, options: { version?: string }, report?: ProgressReporter): Promise<PluginRecord & { upgrade: unknown }>;
   /** `GET /plugins/outdated`: each installed plugin's newer versions, whether each fits and why not. */
   outdated(): Promise<unknown>;
   /** `POST /plugins/export`: the offline bundle (set, lockfile, tarballs) as a .tgz stream. */

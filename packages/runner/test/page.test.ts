@@ -259,6 +259,8 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
     await field.press("Enter");
     await page.getByRole("status").filter({ hasText: /is installed/ }).waitFor(STEP);
     await item.getByText("1.1.0").first().waitFor(STEP);
+    // The check of the new version streamed as a phase, like an install's.
+    expect(await page.locator("#activity-log").innerText()).toMatch(/Done: No conflicts: plugin-versions is pinned to 1\.1\.0/);
     await page.getByRole("button", { name: "Apply changes" }).click();
     await page.locator("#activity-log").getByText(/^Applied: the runner serves bundle/).waitFor(STEP);
     await page.getByRole("table").getByText("GET /versions/version").waitFor(STEP);

@@ -241,6 +241,7 @@ export const endpoints: readonly Endpoint[] = [
     auth: "admin",
     body: { schema: upgradeBody, optional: true },
     success: { status: 200, schema: upgradeResultSchema, description: "The record, pinned to its new version" },
+    streams: true,
     errors: ["COSMO_E_RECORD_NOT_FOUND", "COSMO_E_CONFLICT", "COSMO_E_UPGRADE_INVALID"],
   },
 ];

@@ -83,7 +83,7 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
       if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
       // On a conflict nothing changed and the 409 explains; the record stays as it was.
       return answer(event, async (progress) => {
-        const updated = await upgrade(found, { version });
+        const updated = await upgrade(found, { version }, progress);
         return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
       });
     });

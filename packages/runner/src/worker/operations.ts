@@ -95,7 +95,10 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     },
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
-    upgrade: (record, options) => upgradePlugin(ops, record, options),
+    upgrade: (record, options, report = silentProgress) =>
+      phase(report, "check", `Checking ${record.name}${options.version ? `@${options.version}` : ""} against the host and the other plugins`, () => upgradePlugin(ops, record, options), (r) => ({
+        message: `No conflicts: ${r.name} is pinned to ${r.version ?? "its new version"}; apply to serve it`,
+      })),
     outdated: () => outdatedPlugins(ops),
   };
 }
