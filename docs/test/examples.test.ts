@@ -38,7 +38,8 @@ beforeAll(async () => {
   // The plugin the docs install by name, as a user would; the registry holds the bundler's
   // fixtures plus what the docs add here.
   await publishDirectory(registryUrl(), join(repoDir, "examples", "smart-switch"));
-  for (const fixture of ["cosmo-plugin-hue"]) await publishDirectory(registryUrl(), join(docsDir, "test", "fixtures", fixture));
+  // Versions in semver order: each publish moves `latest`, which must end on the highest.
+  for (const fixture of ["cosmo-plugin-hue-1.0.0", "cosmo-plugin-hue-1.1.0", "cosmo-plugin-hue"]) await publishDirectory(registryUrl(), join(docsDir, "test", "fixtures", fixture));
 });
 
 afterAll(async () => {

@@ -89,7 +89,13 @@ export async function runHttp(block: Block, registryUrl: string): Promise<void> 
   const response = await send(r.proc.url + curl.url.slice(DOCS_ORIGIN.length), curl.method, curl.headers, curl.body);
   const text = response.text;
   expect(response.status, `${where(block)}: ${curl.method} ${curl.url} -> ${text}`).toBe(d.status ?? 200);
-  const body = text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  // Not every answer is JSON (POST /plugins/export sends an archive): such a body is no object.
+  let body: Record<string, unknown> | undefined;
+  try {
+    body = text === "" ? undefined : (JSON.parse(text) as Record<string, unknown>);
+  } catch {
+    body = undefined;
+  }
   for (const [name, key] of Object.entries((d.capture as Record<string, string> | undefined) ?? {})) {
     r.vars[name] = String(body?.[key]);
   }

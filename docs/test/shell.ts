@@ -72,6 +72,8 @@ export function parseCurl(argv: string[]): CurlRequest {
       headers[(name as string).trim().toLowerCase()] = rest.join(":").trim();
     } else if (arg === "-d" || arg === "--data" || arg === "--data-raw") body = argv[++i];
     else if (/^-[sSif]+$/.test(arg) || arg === "--silent" || arg === "--fail") continue;
+    // Where curl saves the body: the test reads the body itself.
+    else if (arg === "-o" || arg === "--output") i++;
     else if (arg.startsWith("-")) throw new Error(`the docs' curl reader does not know ${arg}`);
     else url = arg;
   }
