@@ -191,15 +191,26 @@ export function createChecker(options: CheckerOptions): Checker {
     const key = `${plugin.name}|${spec}|${node?.integrity ?? ""}`;
     const cached = manifests.get(key);
     if (cached !== undefined) return cached;
+    const read = (retry?: object) => readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined, ...(retry ? { retry } : {}) });
     let result: PluginManifestResult;
     try {
-      result = await readPluginManifest(spec, plugin.name, { ...fetchOptions, integrity: node?.integrity ?? undefined });
-    } catch (error) {
+      // First without the fetch retries: make-fetch-happen retries any error, an integrity
+      // mismatch included, with npm's backoff (10 s then 60 s by default, twice over with
+      // pacote's own retry): a tampered tarball took ~140 s to be refused.
+      result = await read({ retries: 0 });
+    } catch (first) {
       // Bytes that do not match the pinned integrity: tampering, named, not a network failure.
-      const tampered = await integrityError(error, { pkg: plugin.name });
+      const tampered = await integrityError(first, { pkg: plugin.name });
       if (tampered !== undefined) throw tampered;
-      // The tree resolved, so this is the registry or the cache failing, not the plugin.
-      throw createError("COSMO_E_RESOLVE_FAILED", { reason: `fetching ${plugin.name}: ${errorMessage(error)}` }, { cause: error });
+      try {
+        // A network failure: the user's retry settings get their chance.
+        result = await read();
+      } catch (error) {
+        const late = await integrityError(error, { pkg: plugin.name });
+        if (late !== undefined) throw late;
+        // The tree resolved, so this is the registry or the cache failing, not the plugin.
+        throw createError("COSMO_E_RESOLVE_FAILED", { reason: `fetching ${plugin.name}: ${errorMessage(error)}` }, { cause: error });
+      }
     }
     manifests.set(key, result);
     return result;

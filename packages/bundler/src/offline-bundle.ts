@@ -153,8 +153,14 @@ export async function exportBundleStream(options: ExportBundleOptions): Promise<
       // version, and keep the URL the registry gave, so the importer's lock can say it.
       const spec = local !== undefined ? `file:${local}` : (entry.resolved ?? `${name}@${entry.version}`);
       let data: Buffer & { resolved?: string };
+      const fetchTarball = (retry?: object) =>
+        pacoteLib.tarball(spec, { ...options.npmOptions, integrity, Arborist, ignoreScripts: true, ...(retry ? { retry } : {}) } as pacote.Options);
       try {
-        data = await pacoteLib.tarball(spec, { ...options.npmOptions, integrity, Arborist, ignoreScripts: true } as pacote.Options);
+        // No fetch retries first: npm's backoff would delay a refused (tampered) tarball by minutes.
+        data = await fetchTarball({ retries: 0 }).catch(async (first: unknown) => {
+          if (await integrityError(first)) throw first;
+          return fetchTarball();
+        });
       } catch (error) {
         const tampered = await integrityError(error, { pkg: `${name}@${entry.version ?? "?"}` });
         if (tampered !== undefined) throw tampered;
