@@ -21,7 +21,7 @@ import {
   readBundleLink,
   type BundleLayout,
 } from "./bundle-dirs";
-import { integrityError } from "./integrity";
+import { findIntegrityFailure, integrityError } from "./integrity";
 import { LockTimeoutError, withLock, type LockOptions } from "./lock";
 import { loadArborist } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
@@ -200,6 +200,27 @@ function lockOf(manifest: Record<string, unknown>): Record<string, unknown> {
   return { name: manifest.name, version: manifest.version, lockfileVersion: 3, requires: true, packages: { "": manifest } };
 }
 
+// Fetch failures worth a second attempt with the user's retry settings (make-fetch-happen's and
+// @npmcli/agent's codes for a connection or a server that failed, not a package that is wrong).
+const NETWORK_CODES = new Set([
+  "ECONNRESET",
+  "ECONNREFUSED",
+  "EADDRINUSE",
+  "ETIMEDOUT",
+  "EAI_AGAIN",
+  "EPIPE",
+  "ECONNECTIONTIMEOUT",
+  "EIDLETIMEOUT",
+  "ERESPONSETIMEOUT",
+  "ETRANSFERTIMEOUT",
+]);
+
+function isNetworkFailure(error: unknown): boolean {
+  const e = (error ?? {}) as { code?: unknown; statusCode?: unknown; status?: unknown };
+  const status = Number(e.statusCode ?? e.status);
+  return (typeof e.code === "string" && NETWORK_CODES.has(e.code)) || (Number.isFinite(status) && (status >= 500 || status === 408 || status === 429));
+}
+
 /**
  * Installs a bundled manifest as the new current bundle: Arborist reify into a staging dir
  * (scripts off unless `ignoreScripts: false`), then an atomic switch; the old bundle is kept as
@@ -220,18 +241,32 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
     const id = newBundleId();
     const staging = join(layout.versions, `${id}.staging`);
     const path = join(layout.versions, id);
-    try {
-      await prepare(staging, manifest, lockfile, options, current);
+    const attempt = async (opts: SyncOptions): Promise<void> => {
+      await prepare(staging, manifest, lockfile, opts, current);
       try {
-        await install(staging, manifest, options);
+        await install(staging, manifest, opts);
       } catch (error) {
         // A lock carried over that Arborist cannot use (written under another npm config, cut
         // short) must not fail every later sync: install afresh, resolving without it. An
-        // imposed lock is what the caller wants installed, so its failure is the answer.
-        if (lockfile !== undefined || current === undefined) throw error;
+        // imposed lock is what the caller wants installed, so its failure is the answer; so is
+        // a tarball that does not match its integrity.
+        if (lockfile !== undefined || current === undefined || findIntegrityFailure(error) !== undefined) throw error;
         await rm(staging, { recursive: true, force: true });
-        await prepare(staging, manifest, undefined, options, undefined);
-        await install(staging, manifest, options);
+        await prepare(staging, manifest, undefined, opts, undefined);
+        await install(staging, manifest, opts);
+      }
+    };
+    try {
+      try {
+        // First without npm's fetch retries: make-fetch-happen retries every failed fetch, an
+        // integrity mismatch included, with npm's backoff (10 s, then 60 s, by default), so a
+        // tampered tarball took minutes to be refused. Only a network failure gets the user's
+        // retry settings, in a second attempt (what the first fetched is in the cache by then).
+        await attempt({ ...options, npmOptions: { ...options.npmOptions, retry: { retries: 0 } } });
+      } catch (first) {
+        if (!isNetworkFailure(first)) throw first;
+        await rm(staging, { recursive: true, force: true });
+        await attempt(options);
       }
       await rename(staging, path);
     } catch (error) {

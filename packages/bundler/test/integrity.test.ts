@@ -70,8 +70,11 @@ describe("integrity: a tampered tarball is refused by name", () => {
     const lockfile = join(dataDir, "bundle", "package-lock.json");
     const pinnedManifest = JSON.parse(await readFile(join(dataDir, "bundle", "package.json"), "utf8")) as Record<string, unknown>;
     const startedAt = performance.now();
+    // npm's own retry settings (its defaults: 2 retries, 10 s then up to 60 s apart), which
+    // make-fetch-happen applies to an integrity mismatch too: the refusal must not wait them out.
+    const npmRetries = { fetchRetries: 2, fetchRetryFactor: 10, fetchRetryMintimeout: 10_000, fetchRetryMaxtimeout: 60_000 };
     const error = await rejection(
-      sync({ dataDir: other, manifest: pinnedManifest, lockfile, npmOptions: { ...host.npmOptions, cache: join(caches, "other-cache") } }),
+      sync({ dataDir: other, manifest: pinnedManifest, lockfile, npmOptions: { ...host.npmOptions, ...npmRetries, cache: join(caches, "other-cache") } }),
     );
     console.log(`tampered tarball refused by sync in ${Math.round(performance.now() - startedAt)} ms`);
     expect(isCosmoError(error) && error.code).toBe("COSMO_E_INTEGRITY");
@@ -83,7 +86,8 @@ describe("integrity: a tampered tarball is refused by name", () => {
   });
 
   it("refuses it in the check too (its cosmo.json is read from the pinned tarball)", async () => {
-    const checker = createChecker({ host: host.dir, dataDir, npmOptions: { ...host.npmOptions, cache: join(caches, "check-cache") } });
+    const npmRetries = { fetchRetries: 2, fetchRetryFactor: 10, fetchRetryMintimeout: 10_000, fetchRetryMaxtimeout: 60_000 };
+    const checker = createChecker({ host: host.dir, dataDir, npmOptions: { ...host.npmOptions, ...npmRetries, cache: join(caches, "check-cache") } });
     const startedAt = performance.now();
     const error = await rejection(checker.check({ installed: [name], candidate: "plugin-peer-shared-1" }));
     console.log(`tampered tarball refused by the check in ${Math.round(performance.now() - startedAt)} ms`);
