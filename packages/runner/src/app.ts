@@ -1,11 +1,11 @@
-import { consola } from "consola";
 import { H3, type H3Event } from "h3";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../package.json";
 import { createOpenApiDocument } from "./api/openapi";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
-import { authGuard, bodyLimitGuard, hostGuard } from "./http/guards";
+import { authGuard, bodyLimitGuard, hasToken, hostGuard } from "./http/guards";
 import { registerPage } from "./http/page";
+import { getLogger } from "./logger";
 import type { PluginOperations } from "./operations";
 import { registerPluginRoutes } from "./routes/plugins";
 import type { PluginStore } from "./store/types";
@@ -24,8 +24,10 @@ export interface CreateAppOptions {
   bodyLimit?: number;
   /** The RPC work; each operation given adds its endpoint (see PluginOperations). */
   operations?: Partial<PluginOperations>;
-  /** Where stacks of unexpected errors go (default: consola tagged cosmo-runner). */
+  /** Where stacks of unexpected errors go (default: the process's logger). */
   logger?: RunnerLogger;
+  /** GET routes need the token too (see authGuard); `/health` then shows only its status without it. */
+  guardReads?: boolean;
 }
 
 /**
@@ -39,7 +41,7 @@ export interface CreateAppOptions {
 export function createApp(options: CreateAppOptions): H3 {
   if (!options.token) throw new TypeError("createApp: an admin token is required");
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const logger = options.logger ?? consola.withTag("cosmo-runner");
+  const logger = options.logger ?? getLogger();
   const startedAt = Date.now();
 
   const toErrorResponse = (error: unknown, event: H3Event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger }));
@@ -50,15 +52,20 @@ export function createApp(options: CreateAppOptions): H3 {
   });
 
   app.use(hostGuard(options.allowedHosts));
-  app.use(authGuard(options.token));
+  app.use(authGuard(options.token, { guardReads: options.guardReads }));
   app.use(bodyLimitGuard(bodyLimit));
 
-  app.get("/health", () => ({
+  app.get("/health", (event) => {
+    // Guarded reads: a probe without the token learns that the runner is up, nothing more.
+    if (options.guardReads && !hasToken(event, options.token)) return { status: "ok" };
+    return healthDetails();
+  });
+  const healthDetails = () => ({
     status: "ok",
     version,
     uptime_ms: Date.now() - startedAt,
     store: options.store.description.split(":")[0],
-  }));
+  });
 
   app.get("/openapi.json", () => createOpenApiDocument());
 

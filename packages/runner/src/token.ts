@@ -34,24 +34,45 @@ export async function readAdminToken(options: AdminTokenOptions): Promise<AdminT
   return existing === undefined ? undefined : { token: existing, source: "file", generated: false, file };
 }
 
+/** Options of `loadAdminToken` besides where to look. */
+export interface LoadAdminTokenOptions extends AdminTokenOptions {
+  /**
+   * Keep a generated token in memory only; `saveAdminToken` writes it once the caller knows it
+   * is wanted (`start` saves it after the server listens, so a failed start leaves no token).
+   */
+  deferWrite?: boolean;
+}
+
 /**
  * The token the mutating endpoints require: COSMO_ADMIN_TOKEN, else `<dataDir>/admin-token`,
  * else a new random one written there (mode 0600). Concurrent first starts agree on one token.
  */
-export async function loadAdminToken(options: AdminTokenOptions): Promise<AdminToken> {
+export async function loadAdminToken(options: LoadAdminTokenOptions): Promise<AdminToken> {
   const existing = await readAdminToken(options);
   if (existing !== undefined) return existing;
+  const generated: AdminToken = {
+    token: randomBytes(32).toString("base64url"),
+    source: "generated",
+    generated: true,
+    file: join(options.dataDir, ADMIN_TOKEN_FILE),
+  };
+  return options.deferWrite ? generated : saveAdminToken(generated, options.dataDir);
+}
 
-  const file = join(options.dataDir, ADMIN_TOKEN_FILE);
-
-  const token = randomBytes(32).toString("base64url");
+/**
+ * Writes a generated token to its file (mode 0600). When another process wrote one first, that
+ * one wins and is returned (`generated: false`): use what this returns.
+ */
+export async function saveAdminToken(token: AdminToken, dataDir: string): Promise<AdminToken> {
+  if (!token.generated) return token;
+  const file = token.file ?? join(dataDir, ADMIN_TOKEN_FILE);
   try {
-    await mkdir(options.dataDir, { recursive: true, mode: 0o700 });
+    await mkdir(dataDir, { recursive: true, mode: 0o700 });
     // Write a private temp file, then link(2) it to the final name: link refuses to replace an
     // existing file, so the token appears whole and only once even when two runners start
     // together; the loser reads the winner's token.
     const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-    await writeFile(temp, `${token}\n`, { mode: 0o600, flag: "wx" });
+    await writeFile(temp, `${token.token}\n`, { mode: 0o600, flag: "wx" });
     try {
       await link(temp, file);
     } finally {
@@ -64,7 +85,7 @@ export async function loadAdminToken(options: AdminTokenOptions): Promise<AdminT
     }
     throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file, reason: errorMessage(error) }, { cause: error });
   }
-  return { token, source: "generated", generated: true, file };
+  return { ...token, file };
 }
 
 /** The token in the file; undefined when there is no file. An empty or unreadable file is an error. */

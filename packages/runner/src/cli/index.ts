@@ -11,6 +11,7 @@ import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../../package.json";
+import { getLogger, logsJson } from "../logger";
 
 // Loose on purpose: citty's CommandDef is generic over each command's args.
 type AnyCommand = CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -120,6 +121,12 @@ async function resolveValue<T>(value: T | Promise<T> | (() => T | Promise<T>)): 
 }
 
 async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | undefined, json: boolean): Promise<never> {
+  // `start --log-format json`: every line the process prints is a JSON record, errors included.
+  if (logsJson()) {
+    const coded = isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error });
+    getLogger().error({ code: coded.code, details: coded.details, ...(isCosmoError(error) ? {} : { err: error }) }, `error ${coded.code}: ${coded.message}`);
+    return process.exit(coded.code === "COSMO_E_CLI_USAGE" ? EXIT.usage : EXIT.error);
+  }
   // citty's own errors (missing positional, bad enum value) are usage errors too.
   const cittyUsage = error instanceof Error && error.name === "CLIError";
   if (cittyUsage || (isCosmoError(error) && error.code === "COSMO_E_CLI_USAGE")) {

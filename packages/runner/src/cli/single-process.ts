@@ -5,7 +5,8 @@
  */
 import type { AddressInfo } from "node:net";
 import { createError, errorMessage, type PluginService } from "@cosmo/core";
-import { consola } from "consola";
+import { logAccess } from "../http/access-log";
+import { getLogger } from "../logger";
 import { toNodeHandler } from "h3/node";
 import { listen } from "listhen";
 import type { WorkerConfig } from "../worker/messages";
@@ -24,7 +25,7 @@ export interface SingleProcessServer {
 
 /** Builds the server for `config.bundle` and listens on exactly its port. */
 export async function serveSingleProcess(config: WorkerConfig): Promise<SingleProcessServer> {
-  const logger = consola.withTag("cosmo-runner");
+  const logger = getLogger();
   // No supervisor to replace a faulty process here, but the guards still hold: a plugin's
   // process.exit throws into the plugin, its uncaught exceptions and rejections are logged and
   // charged to it (no watchdog, no quarantine: that takes the supervisor).
@@ -36,6 +37,7 @@ export async function serveSingleProcess(config: WorkerConfig): Promise<SinglePr
     const handler = toNodeHandler(server.app);
     listener = await listen(
       (req, res) => {
+        if (config.log?.access) logAccess(logger, req, res);
         const problem = requestTargetProblem(req);
         if (problem) return refuseRequest(res, problem);
         return handler(req, res);

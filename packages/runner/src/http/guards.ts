@@ -40,17 +40,46 @@ export function hostGuard(allowed: readonly string[] = []): Middleware {
   };
 }
 
+/** Options of `authGuard`. */
+export interface AuthGuardOptions {
+  /**
+   * Reads (GET, HEAD) need the token too. `/health` still answers without it, with
+   * `{ "status": "ok" }` alone, so load balancers can probe the runner.
+   */
+  guardReads?: boolean;
+}
+
+/** Reads that stay open when reads are guarded: the health probe, and the manager page's own files (it asks for the token). */
+function openWhenGuarded(path: string): boolean {
+  return path === "/health" || path === "/_cosmo" || path.startsWith("/_cosmo/");
+}
+
+/** True when the request carries `Authorization: Bearer <token>` with the right token. */
+export function hasToken(event: H3Event, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(event.req.headers.get("authorization") ?? "");
+  return Boolean(match?.[1] && tokensEqual(match[1], token));
+}
+
 /**
- * Requires `Authorization: Bearer <token>` on POST, PUT, PATCH and DELETE; reads stay open. A
- * request that does present credentials must present the right ones, whatever its method: a
- * client (the manager page) learns that its token is wrong from its first read, not its first write.
+ * Requires `Authorization: Bearer <token>` on POST, PUT, PATCH and DELETE, and on reads too with
+ * `guardReads` (a runner listening beyond loopback: its plugin list and sources are nobody
+ * else's). A request that does present credentials must present the right ones, whatever its
+ * method: a client (the manager page) learns that its token is wrong from its first read, not
+ * its first write.
  */
-export function authGuard(token: string): Middleware {
+export function authGuard(token: string, options: AuthGuardOptions = {}): Middleware {
   return (event: H3Event) => {
-    if (!MUTATING.has(event.req.method.toUpperCase()) && !event.req.headers.has("authorization")) return;
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(event.req.headers.get("authorization") ?? "");
-    if (!match?.[1] || !tokensEqual(match[1], token)) throw createError("COSMO_E_AUTH_REQUIRED");
+    const mutating = MUTATING.has(event.req.method.toUpperCase());
+    const presented = event.req.headers.has("authorization");
+    if (!mutating && !presented && (!options.guardReads || openWhenGuarded(event.url.pathname))) return;
+    if (!hasToken(event, token)) throw createError("COSMO_E_AUTH_REQUIRED");
   };
+}
+
+/** True for a listen address only this machine reaches (127.0.0.0/8, ::1, localhost). */
+export function isLoopbackAddress(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
+  return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
 }
 
 /**

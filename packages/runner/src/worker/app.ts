@@ -6,7 +6,6 @@
  * come and go are served as they are.
  */
 import { createError, createRouter, type CosmoRouter } from "@cosmo/core";
-import { consola } from "consola";
 import { H3 } from "h3";
 import { FastResponse } from "srvx";
 import { reloadBody } from "../api/schemas";
@@ -14,6 +13,7 @@ import { createApp, DEFAULT_BODY_LIMIT } from "../app";
 import { readOptionalJson } from "../http/body";
 import { errorResponse, jsonResponse, toCosmoError, type RunnerLogger } from "../http/errors";
 import { authGuard, bodyLimitGuard, hostGuard } from "../http/guards";
+import { getLogger } from "../logger";
 import type { PluginOperations } from "../operations";
 import type { PluginStore } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "./messages";
@@ -36,6 +36,8 @@ export interface WorkerAppOptions {
   fallback?: string;
   /** What /health says about the plugin set's generation (served, wanted, why behind). */
   generation?: () => unknown;
+  /** GET admin routes need the token too (a runner listening beyond loopback; see authGuard). */
+  guardReads?: boolean;
 }
 
 /** The worker's app and the router it dispatches plugin requests to (close it on shutdown). */
@@ -47,7 +49,7 @@ export interface WorkerApp {
 /** Builds the worker's app over an already loaded bundle. */
 export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
   const { loaded } = options;
-  const logger = options.logger ?? consola.withTag("cosmo-runner");
+  const logger = options.logger ?? getLogger();
   const bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
   const admin = createApp({
     store: options.store,
@@ -55,6 +57,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     allowedHosts: options.allowedHosts,
     bodyLimit,
     logger,
+    guardReads: options.guardReads,
     operations: { installed: async () => installedPlugins(loaded), ...options.operations },
   });
   // h3 writes srvx's FastResponse straight to the socket; a global Response it pipes through a
@@ -70,6 +73,8 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     const response = await admin.fetch(event.req);
     if (!response.ok) return response;
     const base = (await response.json()) as Record<string, unknown>;
+    // The admin app kept the details back (guarded reads, no token): so does this.
+    if (!("version" in base)) return base;
     return {
       ...base,
       pid: process.pid,
@@ -91,7 +96,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       const body = await readOptionalJson(event, reloadBody, {});
       return jsonResponse(await options.requestReload({ ...body, reason: "POST /plugins/reload" }));
     },
-    { middleware: [hostGuard(options.allowedHosts), authGuard(options.token), bodyLimitGuard(bodyLimit)] },
+    { middleware: [hostGuard(options.allowedHosts), authGuard(options.token, { guardReads: options.guardReads }), bodyLimitGuard(bodyLimit)] },
   );
 
   // Admin paths go to the admin app whole, request untouched, so its guards and errors apply.

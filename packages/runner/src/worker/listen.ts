@@ -41,7 +41,10 @@ export interface ListeningServer {
 }
 
 /** Listens on exactly `host:port` (0 = any free port); rejects with COSMO_E_LISTEN_FAILED. */
-export async function listenNode(app: H3, options: { port: number; host: string; drainTimeout?: number }): Promise<ListeningServer> {
+export async function listenNode(
+  app: H3,
+  options: { port: number; host: string; drainTimeout?: number; onRequest?: (req: IncomingMessage, res: ServerResponse) => void },
+): Promise<ListeningServer> {
   const handler = toNodeHandler(app);
   const open = new Set<ServerResponse>();
   let draining: Promise<void> | undefined;
@@ -49,6 +52,7 @@ export async function listenNode(app: H3, options: { port: number; host: string;
   let handoverTo: { host: string; port: number } | undefined;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    options.onRequest?.(req, res);
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
     res.once("close", () => open.delete(res));

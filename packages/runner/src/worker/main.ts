@@ -5,7 +5,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { createError, isCosmoError, type PluginService } from "@cosmo/core";
-import { consola } from "consola";
+import { logAccess } from "../http/access-log";
+import { createLogger, getLogger, useLogger, type Logger } from "../logger";
 import { installContainment } from "./containment";
 import { listenNode, type ListeningServer } from "./listen";
 import {
@@ -19,7 +20,7 @@ import {
 } from "./messages";
 import { createWorkerServer, type WorkerServer } from "./server";
 
-const logger = consola.withTag(`cosmo-runner:worker:${process.pid}`);
+let logger: Logger = getLogger().child({ worker: process.pid });
 const send = (message: CosmoMessage) => process.send?.(message);
 
 const pending = new Map<number, { resolve: (r: ReloadResult) => void; reject: (e: Error) => void }>();
@@ -113,6 +114,8 @@ async function start(): Promise<void> {
   send({ cosmo: true, type: "config-request" });
   const config = await configReceived;
   const stallTimeout = config.stallTimeout ?? 5_000;
+  // The supervisor's logging options: one form for the whole runner.
+  logger = useLogger(createLogger(config.log)).child({ worker: process.pid });
   // Before any plugin code runs: from here on a plugin's exit, throw or block is its own fault.
   const containment = installContainment({
     report: (fault) => send({ cosmo: true, type: "fault", fault }),
@@ -129,7 +132,13 @@ async function start(): Promise<void> {
     onDiscovered: (plugins) => containment.knowPlugins(plugins),
     onService: (s) => (service = s),
   });
-  listening = await listenNode(server.app, { port: config.port, host: config.host, drainTimeout: config.drainTimeout });
+  const access = config.log?.access ? logger : undefined;
+  listening = await listenNode(server.app, {
+    port: config.port,
+    host: config.host,
+    drainTimeout: config.drainTimeout,
+    onRequest: access && ((req, res) => logAccess(access, req, res)),
+  });
   send({
     cosmo: true,
     type: "ready",

@@ -5,6 +5,7 @@
  */
 import { createError, isCosmoError, type CosmoErrorCode } from "@cosmo/core";
 import type { FaultReport } from "./fault";
+import type { LogOptions } from "../logger";
 
 /**
  * Everything a server worker needs to start. The primary hands it over IPC (a ConfigMessage),
@@ -32,6 +33,10 @@ export interface WorkerConfig {
   faultFd?: number;
   /** Why this worker serves a fallback (the last bundle that served, or none) instead of the current bundle. */
   fallback?: string;
+  /** How the worker logs (level, pretty or JSON, access log); the supervisor's own options. */
+  log?: LogOptions;
+  /** GET admin routes need the token too (see authGuard); `start` sets it beyond loopback. */
+  guardReads?: boolean;
 }
 
 

@@ -103,6 +103,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     requestReload,
     logger,
     fallback: config.fallback,
+    guardReads: config.guardReads,
   });
 
   return {

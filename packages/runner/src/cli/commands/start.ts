@@ -8,11 +8,12 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, isCosmoError } from "@cosmo/core";
 import { defineCommand } from "citty";
-import { consola } from "consola";
 import { resolveDataDir } from "../../data-dir";
 import { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "../../runner-file";
 import { Supervisor } from "../../supervisor";
-import { loadAdminToken } from "../../token";
+import { isLoopbackAddress } from "../../http/guards";
+import { createLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
+import { loadAdminToken, saveAdminToken } from "../../token";
 import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../worker/plugins";
 import { usageError } from "../index";
@@ -94,6 +95,20 @@ export default defineCommand({
       default: "1024",
       description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined; 0 = Node's default)",
     },
+    "log-level": {
+      type: "string",
+      description: `Lowest level logged: ${Object.keys(LOG_LEVELS).join(", ")} (default: COSMO_LOG_LEVEL, else info)`,
+    },
+    "log-format": {
+      type: "string",
+      description: "pretty (for a terminal) or json (one pino-compatible object a line) (default: COSMO_LOG_FORMAT, else pretty)",
+    },
+    "access-log": { type: "boolean", description: "Log one line per HTTP request (default: COSMO_ACCESS_LOG)" },
+    "read-auth": {
+      type: "boolean",
+      description: "GET admin routes need the admin token too (default: on when --host is not a loopback address)",
+      negativeDescription: "GET admin routes answer without the token, even beyond loopback",
+    },
     cluster: {
       type: "boolean",
       default: true,
@@ -102,6 +117,8 @@ export default defineCommand({
     },
   },
   async run({ args }) {
+    const log = useLogger(createLogger(parseLogOptions(args)));
+    const json = log.options.format === "json";
     const port = parsePort(String(args.port));
     // Workers inherit the environment, so they check sources under the same policy.
     applySourcePolicyArgs(args);
@@ -113,13 +130,11 @@ export default defineCommand({
 
     const watchdog = parseNonNegative(String(args.watchdog), "--watchdog");
     const maxHeapMb = args["max-heap"] === undefined ? undefined : parseNonNegative(String(args["max-heap"]), "--max-heap") || undefined;
-    const token = await loadAdminToken({ dataDir });
+    // A new token is written and shown only once the server listens: a start that fails (a
+    // port in use) leaves none behind, and the next start's token is the one that counts.
+    let token = await loadAdminToken({ dataDir, deferWrite: true });
     // Workers get the token over IPC, never in their environment (see WorkerConfig).
     delete process.env.COSMO_ADMIN_TOKEN;
-    if (token.generated) {
-      // The only time the token is shown: after this, it is read from the file (mode 0600).
-      console.log(`Admin token (saved to ${token.file}; shown only this once):\n  ${token.token}`);
-    }
     const config: Omit<WorkerConfig, "bundle"> = {
       port,
       host,
@@ -129,6 +144,9 @@ export default defineCommand({
       clean: Boolean(args.clean),
       allowedHosts: parseHostList(args["allowed-hosts"] ?? process.env.COSMO_ALLOWED_HOSTS),
       stallTimeout: watchdog,
+      log: log.options,
+      // Beyond loopback, the plugin list and its sources are nobody else's business.
+      guardReads: args["read-auth"] ?? !isLoopbackAddress(host),
     };
 
     // A crash of this process must not leave runner.json pointing at nothing.
@@ -150,17 +168,18 @@ export default defineCommand({
       const supervisor = new Supervisor({
         config,
         maxHeapMb,
+        logger: log,
         // With --port 0 a restarted worker may get another port: keep runner.json current.
         onServing: (ready) => {
           if (url && ready.url !== url) {
             // A failed write must not become an unhandled rejection that takes the supervisor down.
             writeRunnerFile(dataDir, { url: (url = ready.url), pid: process.pid, started_at: new Date().toISOString() }).catch((error: unknown) =>
-              consola.warn(`could not update runner.json: ${error instanceof Error ? error.message : String(error)}`),
+              log.warn(`could not update runner.json: ${error instanceof Error ? error.message : String(error)}`),
             );
           }
         },
         onFatal: (error) => {
-          console.error(`error ${error.code}: ${error.message}`);
+          log.error({ code: error.code, details: error.details }, `error ${error.code}: ${error.message}`);
           void supervisor.stop().then(() => finish(1));
         },
       });
@@ -170,27 +189,42 @@ export default defineCommand({
       url = supervisor.serving?.url ?? "";
       stop = () => supervisor.stop();
       process.on("SIGHUP", () => {
-        supervisor.reload({ reason: "SIGHUP" }).catch((error: unknown) => consola.error(isCosmoError(error) ? error.message : error));
+        supervisor.reload({ reason: "SIGHUP" }).catch((error: unknown) => log.error(isCosmoError(error) ? error.message : error));
       });
-      consola.info(`bundle ${started.bundleId ?? "none"}${config.clean ? " (clean start)" : ""}: ${started.plugins.active} plugin(s) active, ${started.plugins.failed} failed`);
+      log.info(
+        { bundle: started.bundleId, clean: config.clean, plugins: started.plugins },
+        `bundle ${started.bundleId ?? "none"}${config.clean ? " (clean start)" : ""}: ${started.plugins.active} plugin(s) active, ${started.plugins.failed} failed`,
+      );
     } else {
       const server = await serveSingleProcess({ ...config, bundle: await bundleToLoad(dataDir, config.clean) });
       url = server.url;
       stop = () => server.close();
       // SIGHUP would otherwise end this process without draining or teardown.
-      process.on("SIGHUP", () => consola.warn(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "started with --no-cluster" }).message));
+      process.on("SIGHUP", () => log.warn(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "started with --no-cluster" }).message));
+    }
+    if (token.generated) {
+      token = await saveAdminToken(token, dataDir);
+      if (token.token !== config.token) {
+        await stop();
+        throw createError("COSMO_E_ADMIN_TOKEN_INVALID", { file: token.file, reason: "another runner wrote a token meanwhile; start again to use it" });
+      }
+      // The only time the token is shown: after this, it is read from the file (mode 0600).
+      if (json) log.info({ token: token.token, file: token.file }, `admin token saved to ${token.file}; shown only this once`);
+      else console.log(`Admin token (saved to ${token.file}; shown only this once):\n  ${token.token}`);
     }
     await writeRunnerFile(dataDir, { url, pid: process.pid, started_at: new Date().toISOString() });
-    console.log(`cosmo-runner listening on ${url}`);
+    // The line scripts wait for (pretty) or the record they filter on (json: msg and url).
+    if (json) log.info({ url }, `cosmo-runner listening on ${url}`);
+    else console.log(`cosmo-runner listening on ${url}`);
     void warnUnserved(dataDir, config.store, config.clean);
 
     let stopping = false;
     const shutdown = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      consola.info(`${signal}: finishing in-flight requests, then stopping`);
+      log.info({ signal }, `${signal}: finishing in-flight requests, then stopping`);
       void stop().then(() => finish(0), (error: unknown) => {
-        consola.error(error);
+        log.error(error);
         finish(1);
       });
     };
