@@ -180,7 +180,8 @@ export const errorCatalog = {
   },
   COSMO_E_CONFLICT: {
     status: 409,
-    message: (p) => `${s(p.source)} cannot be installed: ${c(p.summary)}. See details.conflicts for each side and how to fix it.`,
+    // `fix`: how the caller's own interface says it (the CLI names its commands, the API its fields).
+    message: (p) => `${s(p.source)} cannot be installed: ${c(p.summary)}. ${p.fix ? s(p.fix) : "See details.conflicts for each side and how to fix it."}`,
   },
   COSMO_E_RESOLVE_FAILED: {
     status: 502,
@@ -211,8 +212,8 @@ export const errorCatalog = {
   // --- runner ---
   COSMO_E_AUTH_REQUIRED: {
     status: 401,
-    message: () =>
-      "This endpoint changes the runner and needs the admin token. Send `Authorization: Bearer <token>`; the token is COSMO_ADMIN_TOKEN or the file admin-token in the runner's data dir.",
+    message: (p) =>
+      `This endpoint needs the admin token. ${p.fix ? s(p.fix) : "Send `Authorization: Bearer <token>`; the token is COSMO_ADMIN_TOKEN or the file admin-token in the runner's data dir."}`,
   },
   COSMO_E_HOST_FORBIDDEN: {
     status: 403,
@@ -246,7 +247,7 @@ export const errorCatalog = {
   },
   COSMO_E_RECORD_NOT_FOUND: {
     status: 404,
-    message: (p) => `No plugin record has the id ${s(p.id)}. List the plugins (GET /plugins) to see their ids.`,
+    message: (p) => `No plugin record has the id ${s(p.id)}. ${p.fix ? s(p.fix) : "List the plugins (GET /plugins) to see their ids."}`,
   },
   COSMO_E_RECORD_DUPLICATE: {
     status: 409,

@@ -44,10 +44,10 @@ describe("source policy", () => {
       expect(JSON.parse(list.stdout())).toMatchObject({ plugins: [] });
     });
 
-    it("refuses a git source with a forbidden-source conflict (exit 3), before fetching anything", async () => {
+    it("refuses a git source with COSMO_E_SOURCE_FORBIDDEN (exit 5), before fetching anything", async () => {
       const { code, body } = await check(["git+https://example.invalid/plugin.git"]);
-      expect(code).toBe(3);
-      expect(body.error?.code).toBe("COSMO_E_CONFLICT");
+      expect(code).toBe(5);
+      expect(body.error?.code).toBe("COSMO_E_SOURCE_FORBIDDEN");
       expect(body.error?.details.conflicts.map((c) => c.kind)).toEqual(["forbidden-source"]);
       // The hint names the runner's own switch, not the library option.
       expect(JSON.stringify(body.error?.details.conflicts)).toContain("--allow-git");
@@ -58,7 +58,8 @@ describe("source policy", () => {
       const allowed = await check([url]);
       expect(allowed.code, JSON.stringify(allowed.body)).toBe(0);
       const refused = await check([url, "--no-allow-remote"]);
-      expect(refused.code).toBe(3);
+      expect(refused.code).toBe(5);
+      expect(refused.body.error?.code).toBe("COSMO_E_SOURCE_FORBIDDEN");
       expect(refused.body.error?.details.conflicts.map((c) => c.kind)).toEqual(["forbidden-source"]);
     });
   });

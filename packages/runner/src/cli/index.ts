@@ -2,13 +2,15 @@
  * The `cosmo-runner` CLI. `commands` below is the one registry of commands: add a command there
  * (lazily imported, so `--help` and small commands stay fast). `runCli` gives exit codes a
  * script can trust: 0 done, 1 failed (a `COSMO_E_*` line on stderr), 2 usage (bad flag, value or
- * command, with the usage on stderr), 3 conflict (check/install: the explanation on stderr).
+ * command, with the usage on stderr), 3 conflict, 4 not found, 5 source forbidden (check/install:
+ * the explanation on stderr). An unknown command or flag names its nearest match ("did you mean").
  * With `--json` an error is also printed on stdout as `{ "error": { code, message, details } }`.
  * citty prints `--help` for every command, but it accepts unknown flags silently, so they are
  * checked here first.
  */
-import { createError, isCosmoError, type CosmoError } from "@cosmo/core";
+import { createError, errorCatalog, isCosmoError, type CosmoError, type CosmoErrorCode } from "@cosmo/core";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
+import { distance } from "fastest-levenshtein";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../../package.json";
 import { getLogger, logsJson } from "../logger";
@@ -30,7 +32,14 @@ export const commands: Record<string, () => Promise<AnyCommand>> = {
 };
 
 /** The exit codes, by outcome. */
-export const EXIT = { ok: 0, error: 1, usage: 2, conflict: 3 } as const;
+export const EXIT = { ok: 0, error: 1, usage: 2, conflict: 3, notFound: 4, forbidden: 5 } as const;
+
+/** The exit code of a failure with a conflict-like code (its explanation goes to stderr). */
+const EXIT_BY_CODE: Record<string, number> = {
+  COSMO_E_CONFLICT: EXIT.conflict,
+  COSMO_E_NOT_FOUND: EXIT.notFound,
+  COSMO_E_SOURCE_FORBIDDEN: EXIT.forbidden,
+};
 
 /** What every `--help` ends with: the exit codes a script can rely on. */
 export const EXIT_CODES_TEXT = [
@@ -40,6 +49,8 @@ export const EXIT_CODES_TEXT = [
   "  1  failed: `error COSMO_E_...: message` on stderr (and { \"error\": {...} } on stdout with --json)",
   "  2  usage: unknown command or flag, bad value",
   "  3  conflict: check or install found the plugin does not fit (explanation on stderr)",
+  "  4  not found: the plugin, or a package or version it needs, is not in the registry (COSMO_E_NOT_FOUND)",
+  "  5  source forbidden: a git or remote source the runner does not allow (COSMO_E_SOURCE_FORBIDDEN)",
 ].join("\n");
 
 /** The root command: `cosmo-runner <command>`. */
@@ -48,9 +59,21 @@ export const main = defineCommand({
   subCommands: commands,
 });
 
-/** A usage error: exit code 2. */
-export function usageError(reason: string, command?: string): CosmoError {
-  return createError("COSMO_E_CLI_USAGE", { program: "cosmo-runner", reason, ...(command ? { command } : {}) });
+/** A usage error: exit code 2; `suggestion` is named as "did you mean ...?". */
+export function usageError(reason: string, command?: string, suggestion?: string): CosmoError {
+  return createError("COSMO_E_CLI_USAGE", { program: "cosmo-runner", reason, ...(command ? { command } : {}), ...(suggestion ? { suggestion } : {}) });
+}
+
+/** The candidate nearest to `word` when it is near enough to be a slip (a typo, a missing letter). */
+export function nearest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of candidates) {
+    const d = distance(word.toLowerCase(), candidate.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  // Two edits for a long word, one for a short one: beyond that a guess misleads more than it helps.
+  return best !== undefined && bestDistance <= Math.max(1, Math.min(2, Math.floor(word.length / 3))) ? best : undefined;
 }
 
 const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -68,7 +91,11 @@ function checkFlags(argv: string[], args: ArgsDef, command: string): void {
     if (token === "--") break;
     if (!token.startsWith("-") || token === "-") continue;
     const name = token.replace(/^--?/, "").split("=")[0] ?? "";
-    if (!known.has(name)) throw usageError(`Unknown option ${token.split("=")[0]}`, command);
+    if (!known.has(name)) {
+      const flags = [...known].filter((k) => k.length > 1 && k !== "help");
+      const close = nearest(name, flags);
+      throw usageError(`Unknown option ${token.split("=")[0]}`, command, close && `--${close}`);
+    }
   }
 }
 
@@ -86,7 +113,7 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
     const first = rest[0];
     if (first !== undefined && !first.startsWith("-")) {
       const load = commands[first];
-      if (!load) throw usageError(`Unknown command "${first}"`);
+      if (!load) throw usageError(`Unknown command "${first}"`, undefined, nearest(first, Object.keys(commands)));
       parent = command;
       command = await load();
       path = first;
@@ -95,7 +122,10 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
       while (command.subCommands && rest[0] !== undefined && !rest[0].startsWith("-")) {
         const subs = await resolveValue(command.subCommands);
         const sub = subs[rest[0]];
-        if (!sub) throw usageError(`Unknown command "${path} ${rest[0]}"`, path);
+        if (!sub) {
+          const close = nearest(rest[0], Object.keys(subs));
+          throw usageError(`Unknown command "${path} ${rest[0]}"`, path, close && `${path} ${close}`);
+        }
         parent = command;
         command = await resolveValue(sub);
         path = `${path} ${rest[0]}`;
@@ -115,6 +145,21 @@ export async function runCli(argv: string[] = process.argv.slice(2)): Promise<ne
   }
 }
 
+/** What to do next, said in commands rather than HTTP, for the codes whose message names an endpoint or field. */
+const CLI_FIXES: Record<string, string> = {
+  COSMO_E_RECORD_NOT_FOUND: "Run `cosmo-runner plugins list` to see the records; name one by its id, its source as you typed it, or its name.",
+  COSMO_E_CONFLICT: "The explanation below names each side and what would fix it; `cosmo-runner check <source>` checks again without installing.",
+  COSMO_E_AUTH_REQUIRED: "Set COSMO_ADMIN_TOKEN to the runner's token (the file admin-token in its data dir), or run the command as the runner's user.",
+};
+
+/** The error reworded for a terminal: same code and details, the fix named as a command. */
+function cliWords(error: CosmoError): CosmoError {
+  const fix = CLI_FIXES[error.code];
+  if (!fix || error.details.fix !== undefined) return error;
+  const message = errorCatalog[error.code as keyof typeof errorCatalog].message({ ...error.details, fix });
+  return createError(error.code as CosmoErrorCode, error.details, { message, cause: error });
+}
+
 // citty lets commands and subcommand tables be values, promises or functions returning either.
 async function resolveValue<T>(value: T | Promise<T> | (() => T | Promise<T>)): Promise<T> {
   return typeof value === "function" ? (value as () => T | Promise<T>)() : value;
@@ -125,7 +170,7 @@ async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | un
   if (logsJson()) {
     const coded = isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error });
     getLogger().error({ code: coded.code, details: coded.details, ...(isCosmoError(error) ? {} : { err: error }) }, `error ${coded.code}: ${coded.message}`);
-    return process.exit(coded.code === "COSMO_E_CLI_USAGE" ? EXIT.usage : EXIT.error);
+    return process.exit(coded.code === "COSMO_E_CLI_USAGE" ? EXIT.usage : (EXIT_BY_CODE[coded.code] ?? EXIT.error));
   }
   // citty's own errors (missing positional, bad enum value) are usage errors too.
   const cittyUsage = error instanceof Error && error.name === "CLIError";
@@ -136,12 +181,12 @@ async function fail(error: unknown, command: AnyCommand, parent: AnyCommand | un
     if (json) console.log(JSON.stringify(coded.toJSON(), null, 2));
     return process.exit(EXIT.usage);
   }
-  const coded = isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error });
+  const coded = cliWords(isCosmoError(error) ? error : createError("COSMO_E_INTERNAL", {}, { cause: error }));
   console.error(`error ${coded.code}: ${coded.message}`);
   if (!isCosmoError(error)) console.error(error);
   // A conflict's explanation for people; the same conflicts are data in the --json body.
-  const conflict = coded.code === "COSMO_E_CONFLICT";
-  if (conflict && typeof coded.details.text === "string") console.error(`\n${coded.details.text}`);
+  const exit = EXIT_BY_CODE[coded.code];
+  if (exit !== undefined && typeof coded.details.text === "string") console.error(`\n${coded.details.text}`);
   if (json) console.log(JSON.stringify(coded.toJSON(), null, 2));
-  return process.exit(conflict ? EXIT.conflict : EXIT.error);
+  return process.exit(exit ?? EXIT.error);
 }

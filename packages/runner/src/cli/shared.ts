@@ -5,6 +5,7 @@
 import { createError } from "@cosmo/core";
 import { createConsola, type ConsolaInstance } from "consola";
 import { resolveDataDir } from "../data-dir";
+import { absoluteSource } from "../operations/add";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { applySourcePolicyArgs, sourcePolicyArgs } from "../operations/source-policy";
 import { createPluginStore, resolveStoreUrl } from "../store/create";
@@ -76,13 +77,29 @@ export function output(ctx: { json: boolean }, value: unknown, text: string | ((
   else console.log(typeof text === "function" ? text() : text);
 }
 
-/** The record an argument names: its id, else its exact source, else its name when only one has it. */
+/** The source as `plugins add` records it (a local path made absolute), or undefined when npm cannot parse it. */
+function recordedSource(arg: string): string | undefined {
+  try {
+    return absoluteSource(arg);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The record an argument names: its id, else its source (exactly as recorded, or as typed at
+ * `add`: `./x.tgz` from the same directory names the absolute path recorded), else its name
+ * when only one record has it.
+ */
 export async function findRecord(store: PluginStore, idOrSource: string): Promise<PluginRecord | null> {
   const arg = idOrSource.trim();
   const byId = await store.get(arg);
   if (byId) return byId;
   const bySource = await store.findBySource(arg);
   if (bySource) return bySource;
+  const recorded = recordedSource(arg);
+  const byTyped = recorded && recorded !== arg ? await store.findBySource(recorded) : null;
+  if (byTyped) return byTyped;
   const byName = (await store.list()).filter((r) => r.name === arg);
   return byName.length === 1 ? (byName[0] as PluginRecord) : null;
 }

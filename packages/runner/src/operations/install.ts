@@ -36,8 +36,10 @@ export interface CheckOk {
 }
 
 /**
- * The COSMO_E_CONFLICT error for a source: data in `details.conflicts`, the rendering in
- * `details.text`, and the resolved package name in `details.plugin` when it is known.
+ * The error for a source that does not fit: COSMO_E_NOT_FOUND when all that is wrong is a
+ * package or version the registry lacks, COSMO_E_SOURCE_FORBIDDEN when it is a source kind the
+ * host refuses, else COSMO_E_CONFLICT. Each carries the data in `details.conflicts`, the
+ * rendering in `details.text`, and the resolved package name in `details.plugin` when known.
  */
 export function conflictError(source: string, conflicts: Conflict[], plugin?: string, skipped: SkippedVersion[] = []): CosmoError {
   // The message template adds its own full stop.
@@ -45,7 +47,7 @@ export function conflictError(source: string, conflicts: Conflict[], plugin?: st
   const passed = plugin === undefined ? "" : renderSkipped(plugin, skipped);
   const text = passed === "" ? renderConflicts(conflicts) : `${renderConflicts(conflicts)}\n\n${passed}`;
   // `explanations[i]` is conflicts[i] in sentences (message, sides, fix): what the manager page lays out.
-  return createError("COSMO_E_CONFLICT", {
+  const details = {
     source,
     summary,
     conflicts,
@@ -53,7 +55,21 @@ export function conflictError(source: string, conflicts: Conflict[], plugin?: st
     skipped,
     text,
     ...(plugin ? { plugin } : {}),
-  });
+  };
+  // Nothing to reconcile, only something missing or refused: their own codes (and statuses,
+  // and CLI exit codes), so a script can tell a typo from a clash.
+  if (conflicts.length > 0 && conflicts.every((c) => c.kind === "not-found" || c.kind === "no-matching-version")) {
+    return createError("COSMO_E_NOT_FOUND", details);
+  }
+  const forbidden = conflicts[0];
+  if (forbidden?.kind === "forbidden-source" && conflicts.every((c) => c.kind === "forbidden-source")) {
+    const type = forbidden.sourceType === "git" ? "git" : "remote URL";
+    // The template speaks of the source itself; a refused dependency is told in the conflict's words.
+    const self = forbidden.package === forbidden.plugin || forbidden.package === source;
+    const message = self ? {} : { message: `${summary}. Have the host opt in (${forbidden.optIn}), or use a release of the plugin whose dependencies come from a registry.` };
+    return createError("COSMO_E_SOURCE_FORBIDDEN", { ...details, type, option: forbidden.optIn }, message);
+  }
+  return createError("COSMO_E_CONFLICT", details);
 }
 
 /** How long one source's check may take: COSMO_CHECK_TIMEOUT_MS, default 60 s. */
@@ -61,6 +77,8 @@ export function checkTimeout(env: NodeJS.ProcessEnv = process.env): number {
   const value = Number(env.COSMO_CHECK_TIMEOUT_MS);
   return Number.isFinite(value) && value > 0 ? value : 60_000;
 }
+/** The codes `conflictError` gives: each carries `details.conflicts` and `details.text`. */
+export const CONFLICT_CODES: readonly string[] = ["COSMO_E_CONFLICT", "COSMO_E_NOT_FOUND", "COSMO_E_SOURCE_FORBIDDEN"];
 
 /**
  * Checks whether `source` can join the host and the plugin set; writes nothing (but the npm
@@ -84,13 +102,13 @@ export async function checkSource(ctx: OperationsContext, source: string, instal
 
 /** The text kept in a failed record: the rendered conflicts, else the error's message. */
 export function failureText(error: unknown): string {
-  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && typeof error.details.text === "string") return error.details.text;
+  if (isCosmoError(error) && CONFLICT_CODES.includes(error.code) && typeof error.details.text === "string") return error.details.text;
   return isCosmoError(error) ? `${error.code}: ${error.message}` : errorMessage(error);
 }
 
 /** What a failed record keeps: the conflicts as data and their rendering, else the error's message. */
 function failurePatch(record: PluginRecord, error: unknown): PluginRecordPatch {
-  if (isCosmoError(error) && error.code === "COSMO_E_CONFLICT" && Array.isArray(error.details.conflicts)) {
+  if (isCosmoError(error) && CONFLICT_CODES.includes(error.code) && Array.isArray(error.details.conflicts)) {
     const plugin = typeof error.details.plugin === "string" ? error.details.plugin : record.name;
     return { install_status: "failed", name: plugin, conflicts: error.details.conflicts as Conflict[], error_message: failureText(error) };
   }

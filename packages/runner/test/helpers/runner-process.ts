@@ -33,9 +33,9 @@ export interface CliProcess {
 }
 
 /** Spawns `node bin/cosmo-runner.js ...args` with a clean COSMO_* environment plus `env`. */
-export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
+export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): CliProcess {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("COSMO_")));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));

@@ -4,9 +4,11 @@
  * with none, the CLI bundles and syncs here and the next `start` serves the bundle.
  */
 import { defineCommand } from "citty";
-import { bundleAndSync } from "../../operations/apply";
+import { listTracked } from "@cosmo/bundler";
+import { bundleAndSync, bundlePlugins, syncBundle } from "../../operations/apply";
+import { describeCounts, packageCounts, phase } from "../progress";
 import { connectRunner } from "../runner-client";
-import { commonArgs, output, progress, since, withContext, type CliContext } from "../shared";
+import { commonArgs, output, since, withContext, type CliContext } from "../shared";
 
 /** What an apply from the CLI did, and where. */
 export interface CliApplyResult {
@@ -23,14 +25,23 @@ export async function applyNow(ctx: CliContext): Promise<CliApplyResult> {
   const startedAt = performance.now();
   const runner = await connectRunner(ctx.dataDir);
   if (runner) {
-    progress.start(`Applying through the runner at ${runner.info.url} (bundle, sync, reload)...`);
-    const result = await runner.apply();
-    progress.success(`Applied: the runner serves the new bundle (${since(startedAt)} ms)`);
+    const result = await phase(`Applying through the runner at ${runner.info.url} (bundle, install, reload)`, () => runner.apply(), async (r) => {
+      // Same machine, same data dir: the runner's new lockfile is readable here.
+      const counts = describeCounts(await packageCounts(r.lockfile, r.previous));
+      return r.changed === false ? `Nothing changed: the runner serves bundle ${r.bundle}` : `The runner serves bundle ${r.bundle}: ${counts}`;
+    });
     return { via: "runner", url: runner.info.url, result, took_ms: since(startedAt) };
   }
-  progress.start("Bundling and installing the tracked plugins...");
-  const result = await bundleAndSync(ctx.ops);
-  progress.success(`Bundle ${result.sync.bundle} installed (${since(startedAt)} ms)`);
+  const result = await ctx.ops.serial(async () => {
+    const tracked = await listTracked(ctx.dataDir);
+    const bundle = await phase(`Bundling ${tracked.length} tracked plugin${tracked.length === 1 ? "" : "s"}`, () => bundlePlugins(ctx.ops), (b) =>
+      `Bundled manifest: ${b.plugins.length === 0 ? "no plugins" : b.plugins.join(", ")}`,
+    );
+    const sync = await phase("Installing the bundle (scripts off)", () => syncBundle(ctx.ops), async (r) =>
+      r.changed === false ? `Nothing changed: bundle ${r.bundle} stays` : `Bundle ${r.bundle}: ${describeCounts(await packageCounts(r.lockfile, r.previous))}`,
+    { fetches: true });
+    return { bundle, sync };
+  });
   return {
     via: "local",
     result,

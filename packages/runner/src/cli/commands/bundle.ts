@@ -5,6 +5,7 @@
  */
 import { defineCommand } from "citty";
 import { bundlePlugins, syncBundle } from "../../operations/apply";
+import { describeCounts, packageCounts, phase } from "../progress";
 import { connectRunner } from "../runner-client";
 import { commonArgs, output, progress, since, withContext } from "../shared";
 
@@ -29,9 +30,9 @@ export const syncCommand = defineCommand({
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const startedAt = performance.now();
-      progress.start("Installing the bundle (scripts off)...");
-      const sync = await syncBundle(ctx.ops);
-      progress.success(`Bundle ${sync.bundle} installed (${sync.took_ms} ms)`);
+      const sync = await phase("Installing the bundle (scripts off)", () => syncBundle(ctx.ops), async (r) =>
+        r.changed === false ? `Nothing changed: bundle ${r.bundle} stays` : `Bundle ${r.bundle}: ${describeCounts(await packageCounts(r.lockfile, r.previous))}`,
+      { fetches: true });
       const runner = await connectRunner(ctx.dataDir);
       let reload: unknown = null;
       if (runner) {
