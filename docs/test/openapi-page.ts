@@ -80,7 +80,8 @@ export function renderOpenApiPage(document: Schema = createOpenApiDocument()): s
   for (const [path, methods] of Object.entries<Schema>(document.paths)) {
     for (const [method, op] of Object.entries<Schema>(methods)) {
       const admin = op.security?.length === 1;
-      out.push(`### ${method.toUpperCase()} ${path}`, "", `${admin ? "🔒 " : ""}${op.summary}.${op.description ? ` ${op.description}` : ""}`, "");
+      // In backticks: a heading ending in `{id}` would read as markdown-it-attrs attributes.
+      out.push(`### \`${method.toUpperCase()} ${path}\``, "", `${admin ? "🔒 " : ""}${op.summary}.${op.description ? ` ${op.description}` : ""}`, "");
       for (const p of op.parameters ?? []) out.push(`- Path parameter \`${p.name}\`: ${p.description}.`);
       if (op.requestBody) {
         out.push(`- Body${op.requestBody.required ? "" : " (optional: a bare request is accepted)"}: ${typeOf(bodyRef(op.requestBody.content))}`);

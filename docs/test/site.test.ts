@@ -3,7 +3,7 @@
  * heading on a page) resolves, and every image and file a page links to exists. VitePress's build checks page links too; this also checks
  * anchors, and fails in `npm test` without a build.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sidebar } from "../.vitepress/config";
@@ -41,6 +41,19 @@ const isAsset = (path: string) => /\.[a-z0-9]+$/i.test(path) && !path.endsWith("
 /** Where an asset link points: `/x` is docs/public/x (VitePress serves public/ at the root), else beside the page. */
 const assetFile = (page: string, path: string) => (path.startsWith("/") ? join(docsDir, "public", path) : join(docsDir, page, "..", path));
 
+// Words that mean nothing to a reader; spelled in two parts so this file does not contain them.
+const BANNED = new RegExp(`\\b${"se"}${"ed"}s?\\b`, "i");
+
+/** Every text file of the site's sources (pages, config, theme, tests, public files), build output aside. */
+function textFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    if (["node_modules", "cache", "dist", ".tmp"].includes(entry.name)) return [];
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return textFiles(path);
+    return /\.(md|ts|vue|css|svg|json|js|txt)$/.test(entry.name) ? [path] : [];
+  });
+}
+
 const pages = listPages();
 const sidebarLinks = links(sidebar as Item[]);
 
@@ -52,6 +65,17 @@ describe("the docs site", () => {
 
   it("has a page for every sidebar link", () => {
     expect(sidebarLinks.filter((l) => !existsSync(join(docsDir, `${l}.md`)))).toEqual([]);
+  });
+
+  it("uses none of the banned words in any source file: a page names the thing itself", () => {
+    const files = textFiles(docsDir);
+    const hits = files.flatMap((file) =>
+      readFileSync(file, "utf8")
+        .split("\n")
+        .map((line, i) => (BANNED.test(line) ? `${relative(docsDir, file)}:${i + 1}` : ""))
+        .filter(Boolean),
+    );
+    expect(hits).toEqual([]);
   });
 
   it.each(pages)("%s: every image it shows exists", (page) => {
