@@ -1,7 +1,7 @@
 /**
  * The bundled manifest, `package.bundled.json`: the host's package.json renamed `<name>-bundled`,
  * its dependencies linked to the copies the host has installed, plus one dependency per plugin.
- * The Node form of the seed's `pyproject.bundled.toml`: host and plugins in one resolution, with
+ * What a Python server's `pyproject.bundled.toml` is, for Node: host and plugins in one resolution, with
  * the host's package.json left as it is.
  */
 import { tmpdir } from "node:os";

@@ -1,6 +1,6 @@
 /**
  * The tracking file, `<dataDir>/plugins/installed_plugins.txt`: the plugin sources a host has
- * installed, one a line, as in the seed. People may edit it, so blank lines and `#` comments
+ * installed, one a line. People may edit it, so blank lines and `#` comments
  * are kept through every edit. Writes are atomic (temp file + rename, so a reader sees the old
  * file or the new one, never half of one) and serialised between processes by a lock.
  */

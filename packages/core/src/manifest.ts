@@ -15,8 +15,8 @@ const PREFIX_PATTERN = /^(\/[a-z0-9_-]+)+$/;
 // package root ("./" optional), never absolute and without a ".." segment, so a manifest can only
 // point inside its own package. A bare identifier is an export of the main entry, as ":Name" is.
 const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
-// Without "./", a module path must look like one (a "/" or a .js/.mjs/.cjs name), so the seed's
-// Python form "pkg.Class" is refused here rather than failing later as a missing file.
+// Without "./", a module path must look like one (a "/" or a .js/.mjs/.cjs name), so a
+// Python-style "pkg.Class" is refused here rather than failing later as a missing file.
 const PLUGIN_CLASS_PATTERN =
   /^(?:[A-Za-z_$][\w$]*|:[A-Za-z_$][\w$]*|(?:\.\/|(?!\/)(?=[^:]*(?:\/|\.[cm]?js(?::|$))))(?!(?:[^:]*\/)?\.\.(?:\/|:|$))[^:]+(?::[A-Za-z_$][\w$]*)?)$/;
 

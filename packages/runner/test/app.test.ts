@@ -144,7 +144,7 @@ describe("admin API over HTTP", () => {
       expect(await store.get(res.json.id)).toEqual(res.json);
     });
 
-    it("accepts the seed's trailing-slash path, trims the source and records a local path absolute", async () => {
+    it("accepts the trailing-slash path, trims the source and records a local path absolute", async () => {
       // Relative to the runner's working directory, and stored absolute: the record is read later
       // by processes (a reloaded worker, the CLI) whose working directory may differ.
       const res = await served.request("POST", "/plugins/", { headers: AUTH, body: { source: "  ./plugins/switch-1.0.0.tgz " } });

@@ -1,5 +1,5 @@
 /**
- * Bundle, sync and apply: the seed's production steps. `bundle` writes package.bundled.json (host
+ * Bundle, sync and apply: the production steps. `bundle` writes package.bundled.json (host
  * + the plugin set) into the data dir, `sync` installs it as the new current bundle (Arborist,
  * scripts off, atomic swap), and apply does both, has the server serve the result and publishes
  * it as the set's new generation. A plugin whose apply fails does not stay in the set.

@@ -1,5 +1,5 @@
 /**
- * Install and uninstall: the seed's "test for conflicts before committing". Install checks the
+ * Install and uninstall: test for conflicts before committing anything. Install checks the
  * record's source against the plugin set in memory and commits it to the set only when nothing
  * conflicts; a conflict leaves the set as it was and the record `failed`.
  *

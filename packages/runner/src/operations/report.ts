@@ -1,7 +1,7 @@
 /**
  * The bug report (`GET /plugins/report`, `cosmo-runner report`): what someone needs to rebuild
  * a runner's plugin set: the bundle's lockfile, the tracking file, the records and the versions.
- * The seed's "include uv.lock (from bundled environment) in bug reports".
+ * The lockfile of the bundled environment belongs in every bug report.
  */
 import { execFile } from "node:child_process";
 import { readFile } from "node:fs/promises";

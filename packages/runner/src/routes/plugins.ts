@@ -18,7 +18,7 @@ export interface PluginRoutesOptions {
   toErrorResponse: (error: unknown, event: H3Event) => Response;
 }
 
-// Both spellings answer: the seed's API writes `/plugins/`, most clients send `/plugins`.
+// Both spellings answer: the original API writes `/plugins/`, most clients send `/plugins`.
 const both = (path: string) => [path, `${path}/`];
 
 /**

@@ -5,7 +5,7 @@ import type { SetLease } from "./set-lock";
 /** Where a plugin stands: added but not checked, in the bundle, or refused (see error_message). */
 export type InstallStatus = "pending" | "installed" | "failed";
 
-/** The seed's Plugin row: one plugin source the runner knows about. Timestamps are ISO strings. */
+/** The Plugin row: one plugin source the runner knows about. Timestamps are ISO strings. */
 export interface PluginRecord {
   /** A random UUID, given by the store on create. */
   id: string;

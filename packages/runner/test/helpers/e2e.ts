@@ -13,7 +13,7 @@ import { runCli } from "./runner-process";
 
 /** The runner package (the host whose dependencies are bundled). */
 export const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "../..");
-/** The seed's plugin, as the repository builds it. */
+/** The example smart-switch plugin, as the repository builds it. */
 export const exampleDir = join(runnerDir, "../../examples/smart-switch");
 /** Its package name, what a user installs. */
 export const EXAMPLE = "cosmo-plugin-smart-switch";

@@ -1,6 +1,6 @@
 /**
  * `cosmo-runner bundle` and `cosmo-runner sync`: apply's two first steps, one at a time (the
- * seed's `bundle_plugins.py` then `uv sync`). `sync` tells a running runner to reload onto what
+ * bundle the plugin set, then install it). `sync` tells a running runner to reload onto what
  * it installed (POST /plugins/reload, rolling back if the new worker does not start).
  */
 import { defineCommand } from "citty";

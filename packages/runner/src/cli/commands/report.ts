@@ -1,6 +1,6 @@
 /**
  * `cosmo-runner report`: the bug report (lockfile, tracking file, records, versions), built from
- * the data dir directly, so it works with no runner running (the seed: "include the lock in bug
+ * the data dir directly, so it works with no runner running (a bug report includes the lockfile:
  * reports").
  */
 import { defineCommand } from "citty";
