@@ -12,7 +12,7 @@ import { resolveDataDir } from "../../data-dir";
 import { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "../../runner-file";
 import { Supervisor } from "../../supervisor";
 import { isLoopbackAddress } from "../../http/guards";
-import { createLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
+import { createLogger, getLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
 import { loadAdminToken, saveAdminToken } from "../../token";
 import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../worker/plugins";
@@ -62,13 +62,13 @@ async function warnUnserved(dataDir: string, storeUrl: string | undefined, clean
       const reasons = await unservedReasons(dataDir, records, undefined, { shared: store.shared });
       for (const record of records) {
         const why = reasons.get(record.id);
-        if (why) consola.warn(`${record.name} (${record.source}) is installed but not served: ${why}`);
+        if (why) getLogger().warn(`${record.name} (${record.source}) is installed but not served: ${why}`);
       }
     } finally {
       await store.close().catch(() => undefined);
     }
   } catch (error) {
-    consola.warn(`could not tell which plugins are served: ${isCosmoError(error) ? error.message : String(error)}`);
+    getLogger().warn(`could not tell which plugins are served: ${isCosmoError(error) ? error.message : String(error)}`);
   }
 }
 
