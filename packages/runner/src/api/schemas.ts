@@ -135,6 +135,15 @@ export const healthSchema = named("Health", z
     bundle: z.string().nullable().optional().describe("The bundle the worker serves, null for none"),
     clean: z.boolean().optional(),
     plugins: pluginCountsSchema.optional(),
+    generation: z
+      .object({
+        serving: z.string().nullable().describe("The generation of the plugin set this worker serves (null: none, or a bundle from before generations)"),
+        wanted: z.string().nullable().describe("The shared set's current generation, when this runner is not serving it yet"),
+        state: z.enum(["current", "syncing", "behind"]),
+        error: z.object({ code: z.string(), message: z.string() }).optional().describe("Why a runner is behind (COSMO_E_GENERATION_SYNC_FAILED)"),
+        fleet: z.boolean().optional().describe("false on a store of the data dir's own: no other runner to follow"),
+      })
+      .optional(),
   })
   .loose());
 
