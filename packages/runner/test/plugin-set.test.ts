@@ -118,6 +118,32 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
   });
 });
 
+describe("npm config, whatever the user set", { timeout: 180_000 }, () => {
+  it("installs and applies three plugins in a row with omit-lockfile-registry-resolved=true and prefer-offline in the npmrc", async () => {
+    const dataDir = await tempDir();
+    const { registryEnv } = await import("../../bundler/test/helpers/registry");
+    const { loadNpmConfig } = await import("@cosmo/bundler");
+    const made = await registryEnv(inject("registryUrl"));
+    dirs.push(made.dir);
+    await writeFile(made.env.npm_config_userconfig!, `registry=${inject("registryUrl")}\nomit-lockfile-registry-resolved=true\nprefer-offline=true\n`);
+    const npmOptions = await loadNpmConfig({ env: made.env });
+    expect(npmOptions.omitLockfileRegistryResolved).toBe(true);
+    const store = await createPluginStore(undefined, { dataDir });
+    const ctx = createOperationsContext({ dataDir, store, npmOptions });
+    contexts.push(ctx);
+    const applied: string[][] = [];
+    for (const source of ["plugin-ok", "plugin-peer-shared-1", "plugin-versions@^1"]) {
+      await installPlugin(ctx, await addPluginRecord(ctx.store, source));
+      const outcome = await applySet(ctx);
+      applied.push(outcome.bundle.plugins);
+      // The bundle's lock says where each package came from, so another runner can install it as is.
+      const lock = JSON.parse(await readFile(outcome.sync.lockfile, "utf8")) as { packages: Record<string, { resolved?: string; link?: boolean }> };
+      for (const [key, entry] of Object.entries(lock.packages)) if (key.startsWith("node_modules/") && !entry.link) expect(entry.resolved, key).toMatch(/^http/);
+    }
+    expect(applied).toEqual([["plugin-ok"], ["plugin-ok", "plugin-peer-shared-1"], ["plugin-ok", "plugin-peer-shared-1", "plugin-versions"]]);
+  });
+});
+
 describe.skipIf(!hasRedis)("one plugin set on a shared redis", { timeout: 120_000 }, () => {
   let redis: TestRedis;
   let n = 0;
