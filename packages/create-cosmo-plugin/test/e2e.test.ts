@@ -124,7 +124,8 @@ describe("a generated plugin, from npm create to its webhook answering in a runn
     expect(installed.body).toMatchObject({ install_status: "installed" });
     const applied = await timed("apply", () => call("POST", "/plugins/apply"));
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
-    expect(applied.body).toMatchObject({ plugins: [NAME], reload: { plugins: { active: 1, failed: 0 } } });
+    // The set pins the exact version the check chose.
+    expect(applied.body).toMatchObject({ plugins: [`${NAME}@0.1.0`], reload: { plugins: { active: 1, failed: 0 } } });
 
     const res = await timed("first request", () => postOnNewConnection(`${runner!.url}${PREFIX}/hello`, '{"hi":1}'));
     expect(res.status, res.text).toBe(200);

@@ -52,10 +52,11 @@ describe.skipIf(!hasRedis)("several runners on one redis store", { timeout: 60_0
     expect(await tracking(b.dataDir)).toBe("");
 
     const bundled = await bundlePlugins(b);
-    expect(bundled.sources).toEqual(["plugin-ok"]);
+    // The set pins the exact version A's check chose.
+    expect(bundled.sources).toEqual(["plugin-ok@1.0.0"]);
     // B's tracking file is a view of the shared set, rewritten when B starts (or syncs).
     await reconcileSet(b);
-    expect(await tracking(b.dataDir)).toBe("plugin-ok\n");
+    expect(await tracking(b.dataDir)).toBe("plugin-ok@1.0.0\n");
     const manifest = JSON.parse(await readFile(bundled.file, "utf8")) as { dependencies: Record<string, string> };
     expect(Object.keys(manifest.dependencies)).toContain("plugin-ok");
 
