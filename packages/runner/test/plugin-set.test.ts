@@ -144,6 +144,17 @@ describe("npm config, whatever the user set", { timeout: 180_000 }, () => {
   });
 });
 
+describe("sources that pass the check also apply", { timeout: 120_000 }, () => {
+  it("applies a plugin given as a tarball URL (the bundle gets the check's source policy)", async () => {
+    const dataDir = await tempDir();
+    const ctx = await open(dataDir);
+    const url = `${inject("registryUrl")}plugin-ok/-/plugin-ok-1.0.0.tgz`;
+    const record = await addPluginRecord(ctx.store, url);
+    expect(await installPlugin(ctx, record)).toMatchObject({ install_status: "installed" });
+    expect((await applySet(ctx)).bundle.plugins).toEqual(["plugin-ok"]);
+  });
+});
+
 describe.skipIf(!hasRedis)("one plugin set on a shared redis", { timeout: 120_000 }, () => {
   let redis: TestRedis;
   let n = 0;
