@@ -263,7 +263,7 @@ describe("admin API over HTTP", () => {
       const a = await add("a@1");
       const up = await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ version: "^2" }) });
       expect(up.json).toMatchObject({ id: a.id, upgrade: { to: "^2" } });
-      expect(ops.upgrade).toHaveBeenCalledWith(a, { version: "^2" });
+      expect(ops.upgrade).toHaveBeenCalledWith(a, { version: "^2" }, expect.any(Function));
       expect((await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: AUTH })).json).toMatchObject({ upgrade: { to: "latest" } });
       const bad = await served.request("POST", `/plugins/${a.id}/upgrade`, { headers: { ...AUTH, "content-type": "application/json" }, body: JSON.stringify({ versoin: "2" }) });
       expect(bad.status).toBe(422);

@@ -137,18 +137,21 @@ async function loadOutdated(record: PluginRecord): Promise<void> {
     // A runner without the list: the form works without it.
   }
   state.outdated.set(record.id, found);
-  if (state.upgrading.has(record.id)) render();
+  if (state.api && state.upgrading.has(record.id)) render();
 }
 
 // ---- data --------------------------------------------------------------------------------
 
 async function refresh(): Promise<void> {
-  const api = state.api!;
+  const api = state.api;
+  if (!api) return;
   const [records, installed, health] = await Promise.all([
     api.get<{ plugins: PluginRecord[] }>("/plugins"),
     api.get<Installed>("/plugins/installed").catch(() => null),
     api.get<Health>("/health").catch(() => null),
   ]);
+  // Signed out (or in with another token) meanwhile: these answers belong to nobody now.
+  if (state.api !== api) return;
   state.records = records.plugins;
   state.installed = installed;
   state.health = health;
@@ -245,8 +248,10 @@ async function signIn(token: string, fromForm: boolean): Promise<void> {
   byId("main").hidden = false;
   byId("sign-out").hidden = false;
   const [disable, enable, upgrade] = await Promise.all([api.has("disable"), api.has("enable"), api.has("upgrade")]);
+  if (state.api !== api) return; // signed out meanwhile
   state.caps = { disable, enable, upgrade };
   await refresh();
+  if (state.api !== api) return;
   byId("main-title").focus();
   say(`Signed in. ${state.records.length} plugin record(s).`);
 }
@@ -258,6 +263,8 @@ function signOut(): void {
   state.installed = null;
   state.health = null;
   state.conflicts.clear();
+  state.upgrading.clear();
+  state.outdated.clear();
   byId("main").hidden = true;
   byId("sign-out").hidden = true;
   byId("health").hidden = true;
