@@ -85,7 +85,16 @@ interface WorkerState {
   stalled?: boolean;
   /** Stops reading its fault pipe for the start attempt (the serving watch reads it anew). */
   stopReading?: () => void;
+  /**
+   * Resolves once every line the watchdog wrote has been read: the pipe's end. A process that
+   * dies (an OOM, say) right after a state line can have its exit event handled before that
+   * line is read; attributing before then would blame nobody.
+   */
+  drained?: Promise<void>;
 }
+
+/** At most this long for a dead worker's fault pipe to reach its end (it normally takes < 1 ms). */
+const PIPE_DRAIN_MS = 2_000;
 
 const MAX_START_ATTEMPTS = 20;
 
@@ -244,6 +253,14 @@ export class Supervisor {
     if (!pipe) return;
     const state = this.#stateOf(worker);
     const reader = createInterface({ input: pipe });
+    state.drained ??= new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, PIPE_DRAIN_MS);
+      timer.unref();
+      pipe.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
     reader.on("line", (text) => {
       let line: PipeLine;
       try {
@@ -321,8 +338,14 @@ export class Supervisor {
       const onExit = (code: number | null, signal: string | null) => {
         if (settled) return;
         settled = true;
-        cleanup();
         const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
+        // Read the watchdog's last lines before cleaning up: they may name the plugin.
+        void (state.drained ?? Promise.resolve()).then(() => {
+          cleanup();
+          startDied(code, signal, exit);
+        });
+      };
+      const startDied = (code: number | null, signal: string | null, exit: string) => {
         const suspect = reported ? undefined : suspectOf(state.last);
         if (suspect) {
           // Died with no word while a plugin loaded: one more death against it (quarantined
@@ -396,9 +419,9 @@ export class Supervisor {
       const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
       if (state.replacing) return this.#crashed(exit, true);
       const oom = signal === "SIGABRT" || code === 134;
-      void this.#countDeath(suspectOf(state.last), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`).then((quarantined) =>
-        this.#crashed(exit, quarantined),
-      );
+      void (state.drained ?? Promise.resolve())
+        .then(() => this.#countDeath(suspectOf(state.last), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`))
+        .then((quarantined) => this.#crashed(exit, quarantined));
     });
   }
 

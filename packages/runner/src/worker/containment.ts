@@ -65,9 +65,17 @@ export function installContainment(options: ContainmentOptions): Containment {
   };
 
   const stopObserving = observePluginCalls({
-    enter: (plugin) => Atomics.store(view, 1, indexOf(plugin)),
+    // notify wakes the watchdog at once, so a worker killed outright a moment later (an OOM
+    // under a small heap dies within one polling interval) still has its plugin on the pipe.
+    enter: (plugin) => {
+      Atomics.store(view, 1, indexOf(plugin));
+      Atomics.notify(view, 1);
+    },
     leave: (_plugin, previous) => Atomics.store(view, 1, previous === undefined ? 0 : indexOf(previous)),
-    begin: (plugin) => void Atomics.add(view, 2 + indexOf(plugin), 1),
+    begin: (plugin) => {
+      Atomics.add(view, 2 + indexOf(plugin), 1);
+      Atomics.notify(view, 1);
+    },
     end: (plugin) => void Atomics.sub(view, 2 + indexOf(plugin), 1),
   });
 

@@ -57,3 +57,23 @@ const tick = () => {
   }
 };
 setInterval(tick, Math.max(20, Math.min(250, Math.floor(stallTimeout / 4))));
+
+// Besides polling, wake whenever the main thread enters a plugin or starts a request in one
+// (it notifies on the slot word): the state line is on the pipe before that code can kill the
+// process.
+// Node 20 has Atomics.waitAsync; the ES2022 lib this package compiles against does not type it.
+type WaitAsync = (array: Int32Array, index: number, value: number) => { async: false; value: string } | { async: true; value: Promise<string> };
+const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
+const watchSlot = (): void => {
+  const waited = waitAsync(view, 1, Atomics.load(view, 1));
+  if (waited.async) {
+    void waited.value.then(() => {
+      tick();
+      watchSlot();
+    });
+  } else {
+    tick();
+    setImmediate(watchSlot);
+  }
+};
+watchSlot();
