@@ -39,6 +39,15 @@ export interface Logger {
 
 type Method = "trace" | "debug" | "info" | "warn" | "error";
 
+/** The five level methods of a Logger, each made by `emit`. */
+const levelMethods = (emit: (method: Method) => (...args: unknown[]) => void): Pick<Logger, Method> => ({
+  trace: emit("trace"),
+  debug: emit("debug"),
+  info: emit("info"),
+  warn: emit("warn"),
+  error: emit("error"),
+});
+
 const isFields = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !(value instanceof Error) && Object.getPrototypeOf(value) === Object.prototype;
 
@@ -69,11 +78,7 @@ function jsonLogger(p: Pino, options: Required<LogOptions>): Logger {
     p[method](fields, msg);
   };
   return {
-    trace: emit("trace"),
-    debug: emit("debug"),
-    info: emit("info"),
-    warn: emit("warn"),
-    error: emit("error"),
+    ...levelMethods(emit),
     child: (bindings) => jsonLogger(p.child(bindings), options),
     options,
   };
@@ -93,11 +98,7 @@ function prettyLogger(c: ConsolaInstance, options: Required<LogOptions>, tag: st
     else c[method](text);
   };
   return {
-    trace: emit("trace"),
-    debug: emit("debug"),
-    info: emit("info"),
-    warn: emit("warn"),
-    error: emit("error"),
+    ...levelMethods(emit),
     child: (bindings) => {
       const name = bindings.worker !== undefined ? `worker:${String(bindings.worker)}` : Object.values(bindings).map(String).join(":");
       const childTag = `${tag}:${name}`;
