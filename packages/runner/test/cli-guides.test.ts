@@ -3,30 +3,15 @@
  * their own codes and exit codes, hints name commands (not endpoints), and a record is found by
  * the source as it was typed at `plugins add`.
  */
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
+import { describe, expect, it } from "vitest";
+import { useCliEnv } from "./helpers/cli-env";
 import { runCli } from "./helpers/runner-process";
 
-let dataDir: string;
-let npmDir: string;
-let env: Record<string, string>;
-
-beforeEach(async () => {
-  dataDir = await mkdtemp(join(tmpdir(), "cosmo-cli-guides-"));
-  const made = await registryEnv(inject("registryUrl"));
-  env = made.env as Record<string, string>;
-  npmDir = made.dir;
-});
-afterEach(async () => {
-  await rm(dataDir, { recursive: true, force: true });
-  await rm(npmDir, { recursive: true, force: true });
-});
+const cli = useCliEnv("cosmo-cli-guides-");
 
 async function run(args: string[], options: { cwd?: string } = {}) {
-  const proc = runCli(args, env, options);
+  const proc = runCli(args, cli.env, options);
   const { code } = await proc.exited;
   return { code, stdout: proc.stdout(), stderr: proc.stderr() };
 }
@@ -42,7 +27,7 @@ describe("did you mean", () => {
     const sub = await run(["plugins", "lst"]);
     expect(sub.code).toBe(2);
     expect(sub.stderr).toContain("did you mean plugins list?");
-    const flag = await run(["plugins", "list", "--data-dri", dataDir]);
+    const flag = await run(["plugins", "list", "--data-dri", cli.dataDir]);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain("Unknown option --data-dri (did you mean --data-dir?)");
   });
@@ -56,7 +41,7 @@ describe("did you mean", () => {
 
 describe("codes and exit codes of a plugin that cannot be installed", () => {
   it("a package the registry does not have is COSMO_E_NOT_FOUND, exit 4", async () => {
-    const { code, stdout, stderr } = await run(["check", "cosmo-no-such-plugin-anywhere", "--data-dir", dataDir, "--json"]);
+    const { code, stdout, stderr } = await run(["check", "cosmo-no-such-plugin-anywhere", "--data-dir", cli.dataDir, "--json"]);
     expect(code, stderr).toBe(4);
     const body = JSON.parse(stdout) as { error: { code: string; details: { conflicts: { kind: string }[] } } };
     expect(body.error.code).toBe("COSMO_E_NOT_FOUND");
@@ -65,25 +50,25 @@ describe("codes and exit codes of a plugin that cannot be installed", () => {
   });
 
   it("a version that does not exist is COSMO_E_NOT_FOUND too, and the record keeps why", async () => {
-    const { code, stderr } = await run(["plugins", "install", "plugin-ok@99.0.0", "--data-dir", dataDir]);
+    const { code, stderr } = await run(["plugins", "install", "plugin-ok@99.0.0", "--data-dir", cli.dataDir]);
     expect(code, stderr).toBe(4);
-    const list = JSON.parse((await run(["plugins", "list", "--data-dir", dataDir, "--json"])).stdout) as { plugins: { install_status: string; conflicts: { kind: string }[] }[] };
+    const list = JSON.parse((await run(["plugins", "list", "--data-dir", cli.dataDir, "--json"])).stdout) as { plugins: { install_status: string; conflicts: { kind: string }[] }[] };
     expect(list.plugins[0]).toMatchObject({ install_status: "failed", conflicts: [{ kind: "no-matching-version" }] });
   });
 });
 
 describe("records named as typed", () => {
   it("removes a tarball record by the relative path given at add (recorded absolute)", async () => {
-    const added = await run(["plugins", "add", "./dist/my-plugin-1.0.0.tgz", "--data-dir", dataDir, "--json"], { cwd: dataDir });
+    const added = await run(["plugins", "add", "./dist/my-plugin-1.0.0.tgz", "--data-dir", cli.dataDir, "--json"], { cwd: cli.dataDir });
     expect(added.code, added.stderr).toBe(0);
-    expect(JSON.parse(added.stdout).source).toBe(join(dataDir, "dist/my-plugin-1.0.0.tgz"));
-    const removed = await run(["plugins", "remove", "./dist/my-plugin-1.0.0.tgz", "--data-dir", dataDir], { cwd: dataDir });
+    expect(JSON.parse(added.stdout).source).toBe(join(cli.dataDir, "dist/my-plugin-1.0.0.tgz"));
+    const removed = await run(["plugins", "remove", "./dist/my-plugin-1.0.0.tgz", "--data-dir", cli.dataDir], { cwd: cli.dataDir });
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toContain("Removed");
   });
 
   it("says which command lists the records when none matches (not an endpoint)", async () => {
-    const { code, stderr } = await run(["plugins", "remove", "./nothing.tgz", "--data-dir", dataDir]);
+    const { code, stderr } = await run(["plugins", "remove", "./nothing.tgz", "--data-dir", cli.dataDir]);
     expect(code).toBe(1);
     expect(stderr).toContain("error COSMO_E_RECORD_NOT_FOUND");
     expect(stderr).toContain("cosmo-runner plugins list");

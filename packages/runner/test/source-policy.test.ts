@@ -1,9 +1,6 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
+import { describe, expect, inject, it } from "vitest";
 import { sourcePolicyFromEnv } from "../src/operations/source-policy";
+import { useCliEnv } from "./helpers/cli-env";
 import { runCli } from "./helpers/runner-process";
 
 describe("source policy", () => {
@@ -14,32 +11,19 @@ describe("source policy", () => {
   });
 
   describe("from the CLI", () => {
-    let dataDir: string;
-    let env: Record<string, string>;
-    let npmDir: string;
-    beforeEach(async () => {
-      dataDir = await mkdtemp(join(tmpdir(), "cosmo-policy-"));
-      // The spawned CLI reads the user's npm config: point it at the test registry only.
-      const made = await registryEnv(inject("registryUrl"));
-      env = made.env as Record<string, string>;
-      npmDir = made.dir;
-    });
-    afterEach(async () => {
-      await rm(dataDir, { recursive: true, force: true });
-      await rm(npmDir, { recursive: true, force: true });
-    });
+    const cli = useCliEnv("cosmo-policy-");
 
     const check = async (args: string[]) => {
-      const proc = runCli(["check", ...args, "--data-dir", dataDir, "--json"], env);
+      const proc = runCli(["check", ...args, "--data-dir", cli.dataDir, "--json"], cli.env);
       const { code } = await proc.exited;
       return { code, body: JSON.parse(proc.stdout()) as { ok?: boolean; error?: { code: string; details: { conflicts: Array<{ kind: string }> } } } };
     };
 
     it("refuses to add a source npm cannot parse (exit 1, COSMO_E_SPEC_INVALID) and records nothing", async () => {
-      const add = runCli(["plugins", "add", "..@1", "--data-dir", dataDir, "--json"], env);
+      const add = runCli(["plugins", "add", "..@1", "--data-dir", cli.dataDir, "--json"], cli.env);
       expect((await add.exited).code).toBe(1);
       expect(JSON.parse(add.stdout()).error.code).toBe("COSMO_E_SPEC_INVALID");
-      const list = runCli(["plugins", "list", "--data-dir", dataDir, "--json"], env);
+      const list = runCli(["plugins", "list", "--data-dir", cli.dataDir, "--json"], cli.env);
       await list.exited;
       expect(JSON.parse(list.stdout())).toMatchObject({ plugins: [] });
     });
