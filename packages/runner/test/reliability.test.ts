@@ -4,18 +4,31 @@
  * long one. Every request is unauthenticated unless the row is about the token.
  */
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, inject, it } from "vitest";
 import { isCosmoError, validateManifest } from "@cosmo/core";
+import { registryEnv } from "../../bundler/test/helpers/registry";
+// For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
+import type {} from "../../bundler/test/setup/registry";
 import { endpoints } from "../src/api/endpoints";
 import { currentLink, makeBundle, useBundle, versionPlugin, type FixturePlugin } from "./helpers/bundles";
 import { FAULTS, faultyPlugin, healthyPlugin, type FaultMode } from "./helpers/faulty-plugins";
+import { readDataDirState } from "./helpers/data-dir-state";
+import { cli, freshRequest } from "./helpers/e2e";
+import { canStartRedis, hasRedis, startRedis } from "./helpers/redis";
+import { LIFECYCLE_EVENTS, publishPlugins } from "./helpers/registry-plugins";
 import { rawRequest } from "./helpers/raw-http";
 import { requestLineArbitrary } from "./helpers/request-fuzz";
 import { BIN, freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+
+/** Files named `cosmo-canary-*` anywhere under `dir` (what a lifecycle script that ran leaves). */
+async function canariesUnder(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true }).catch(() => []);
+  return entries.filter((e) => e.name.startsWith("cosmo-canary-")).map((e) => join(e.parentPath, e.name));
+}
 
 const FULL = process.env.COSMO_RELIABILITY === "1";
 const N = {
@@ -25,6 +38,8 @@ const N = {
   sources: FULL ? 10_000 : 100,
   manifests: FULL ? 10_000 : 300,
   kills: FULL ? 200 : 3,
+  setKills: FULL ? 200 : 3,
+  installRequests: FULL ? 1000 : 40,
 };
 const TOKEN = "reliability-token-0123456789";
 
@@ -63,6 +78,38 @@ async function withRunner<T>(plugins: FixturePlugin[], args: string[], work: (r:
     await rm(dataDir, { recursive: true, force: true });
   }
 }
+
+/** Calls the admin API with the token; a long bound, as an install under load can wait its turn. */
+async function admin(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+    signal: AbortSignal.timeout(300_000),
+  });
+  const text = await res.text();
+  try {
+    return { status: res.status, body: JSON.parse(text) };
+  } catch {
+    return { status: res.status, body: text };
+  }
+}
+
+/** The environment of a runner that installs from the run's test registry only, with the token. */
+async function registryRunnerEnv(): Promise<{ env: Record<string, string>; dir: string }> {
+  const made = await registryEnv(inject("registryUrl"));
+  return { env: { ...(made.env as Record<string, string>), COSMO_ADMIN_TOKEN: TOKEN }, dir: made.dir };
+}
+
+/** Runs `work` over `items`, `width` at a time. */
+async function pool<T>(items: readonly T[], width: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, async () => {
+    while (next < items.length) await work(items[next++]!);
+  }));
+}
+
+const sameSet = (a: readonly string[] | undefined, b: readonly string[]) => a !== undefined && [...a].sort().join(",") === [...b].sort().join(",");
 
 afterAll(() => {
   const width = Math.max(...rows.map((r) => r.check.length), 5);
@@ -299,4 +346,249 @@ describe("reliability", () => {
     expect(torn).toBe(0);
     expect(failedStarts).toBe(0);
   }, 3_600_000);
+  it(`survives kill -9 of the process group at random points of install, apply and uninstall (${N.setKills} trials, test registry)`, async () => {
+    const [A, B] = ["cosmo-rel-kill-a", "cosmo-rel-kill-b"];
+    await publishPlugins(inject("registryUrl"), [
+      { name: A, version: "1.0.0", prefix: "/kill-a" },
+      { name: B, version: "1.0.0", prefix: "/kill-b" },
+    ]);
+    const { env, dir: npmDir } = await registryRunnerEnv();
+    const root = await mkdtemp(join(tmpdir(), "cosmo-kill-set-"));
+    const run = async <T>(dataDir: string, work: (url: string) => Promise<T>): Promise<T> => {
+      const runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], env);
+      try {
+        return await work(runner.url);
+      } finally {
+        await stopRunner(runner);
+      }
+    };
+    try {
+      // Two data dirs to copy from: t1 serves A and has B recorded; t2 is t1 with B installed, not applied.
+      const t1 = join(root, "t1");
+      const t2 = join(root, "t2");
+      let opMs = 0;
+      const ids = await run(t1, async (url) => {
+        const a = await admin(url, "POST", "/plugins", { source: A });
+        const b = await admin(url, "POST", "/plugins", { source: B });
+        const began = Date.now();
+        expect((await admin(url, "POST", `/plugins/${a.body.id}/install`, { apply: true })).status).toBe(200);
+        opMs = Date.now() - began;
+        return { a: a.body.id as string, b: b.body.id as string };
+      });
+      await cp(t1, t2, { recursive: true, verbatimSymlinks: true });
+      await run(t2, async (url) => expect((await admin(url, "POST", `/plugins/${ids.b}/install`)).status).toBe(200));
+
+      // Each operation, the data dir it starts from, and the sets a crash may leave (old or new).
+      const ops = [
+        { name: "install", from: t1, tracked: [[A], [A, B]], bundled: [[A], [A, B]], run: async (url: string) => {
+          await admin(url, "POST", `/plugins/${ids.b}/install`);
+          await admin(url, "POST", "/plugins/apply");
+        } },
+        { name: "apply", from: t2, tracked: [[A, B]], bundled: [[A], [A, B]], run: async (url: string) => void (await admin(url, "POST", "/plugins/apply")) },
+        { name: "uninstall", from: t1, tracked: [[A], []], bundled: [[A], []], run: async (url: string) => void (await admin(url, "POST", `/plugins/${ids.a}/uninstall`, { apply: true })) },
+      ];
+      let torn = 0;
+      let notConverged = 0;
+      let noStart = 0;
+      const problems: string[] = [];
+      const trials = Array.from({ length: N.setKills }, (_, i) => i);
+      // In the long run four trials at a time: each mostly waits on its runners.
+      await pool(trials, FULL ? 4 : 1, async (trial) => {
+        const op = ops[trial % ops.length]!;
+        const dataDir = join(root, `trial-${trial}`);
+        await cp(op.from, dataDir, { recursive: true, verbatimSymlinks: true });
+        const port = await freePort();
+        const child = spawn(process.execPath, [BIN, "start", "--port", String(port), "--data-dir", dataDir], {
+          env: { ...env, NO_COLOR: "1" },
+          stdio: ["ignore", "pipe", "pipe"],
+          detached: true, // its own process group: the primary and its workers die together
+        });
+        let out = "";
+        child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+        child.stderr.on("data", () => {});
+        const exited = new Promise((r) => child.once("exit", r));
+        const listening = await until(async () => (out.includes("listening on") ? true : undefined), 60_000);
+        if (!listening) noStart++;
+        const work = op.run(`http://127.0.0.1:${port}`).catch(() => undefined);
+        // Anywhere in the operation: from its first byte to a little past its usual end.
+        await new Promise((r) => setTimeout(r, Math.floor(Math.random() * opMs * 1.3)));
+        process.kill(-child.pid!, "SIGKILL");
+        await exited;
+        await work;
+        const state = await readDataDirState(dataDir, [A, B]);
+        const whole = state.torn.length === 0 && op.tracked.some((s) => sameSet(state.tracked, s)) && op.bundled.some((s) => sameSet(state.bundled, s));
+        if (!whole) {
+          torn++;
+          problems.push(`trial ${trial} (${op.name}): ${JSON.stringify(state)}`);
+        }
+        // A restarted runner converges: records, tracking file and (after an apply, when they
+        // differ) the bundle agree, and it serves exactly the installed plugins.
+        const again = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], env).catch(() => undefined);
+        if (!again) {
+          notConverged++;
+          problems.push(`trial ${trial} (${op.name}): the restarted runner did not start`);
+        } else {
+          try {
+            const records = (await admin(again.url, "GET", "/plugins")).body.plugins as { name: string; install_status: string }[];
+            const installed = records.filter((r) => r.install_status === "installed").map((r) => r.name);
+            let now = await readDataDirState(dataDir, [A, B]);
+            let applied = 200;
+            if (!sameSet(now.bundled, installed)) {
+              applied = (await admin(again.url, "POST", "/plugins/apply")).status;
+              now = await readDataDirState(dataDir, [A, B]);
+            }
+            const served = await Promise.all([A, B].map(async (name) => ((await freshRequest(`${again.url}/${name.replace("cosmo-rel-", "")}/ok`)).status === 200 ? name : undefined)));
+            const converged = applied === 200 && sameSet(now.tracked, installed) && sameSet(now.bundled, installed) && sameSet(served.filter((s) => s !== undefined), installed);
+            if (!converged) {
+              notConverged++;
+              problems.push(`trial ${trial} (${op.name}): installed ${installed}, apply ${applied}, now ${JSON.stringify(now)}, served ${served}`);
+            }
+          } finally {
+            await stopRunner(again);
+          }
+        }
+        await rm(dataDir, { recursive: true, force: true });
+      });
+      if (problems.length > 0) console.error(problems.join("\n"));
+      rows.push({
+        check: "kill -9 of the process group during install, apply, uninstall (registry)",
+        trials: N.setKills,
+        result: `torn states: ${torn}, not converged after restart: ${notConverged}, start failed: ${noStart}`,
+        ok: torn === 0 && notConverged === 0 && noStart === 0,
+      });
+      expect(problems).toEqual([]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
+      await rm(npmDir, { recursive: true, force: true });
+    }
+  }, 7_200_000);
+
+  it(`keeps one record and one tracked line per plugin, and one sync at a time, under ${N.installRequests} concurrent install requests over 10 plugins`, async () => {
+    const names = Array.from({ length: 10 }, (_, i) => `cosmo-rel-many-${i}`);
+    await publishPlugins(inject("registryUrl"), names.map((name, i) => ({ name, version: "1.0.0", prefix: `/many-${i}` })));
+    const { env, dir: npmDir } = await registryRunnerEnv();
+    const dataDir = await mkdtemp(join(tmpdir(), "cosmo-many-"));
+    const runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir], env);
+    try {
+      const statuses = new Map<string, number>();
+      const count = (what: string) => statuses.set(what, (statuses.get(what) ?? 0) + 1);
+      const applies: { bundle: string; previous: string | null; changed?: boolean }[] = [];
+      // Every client adds its plugin (or finds the record another client added) and installs it;
+      // one in fifty also applies, so syncs queue up behind each other.
+      await Promise.all(
+        Array.from({ length: N.installRequests }, async (_, i) => {
+          const source = names[i % names.length]!;
+          const added = await admin(runner.url, "POST", "/plugins", { source }).catch(() => ({ status: 0, body: undefined }));
+          count(`POST /plugins ${added.status}${added.body?.error ? ` ${added.body.error.code}` : ""}`);
+          const id = added.status === 201 ? added.body.id : added.body?.error?.details?.id;
+          if (typeof id !== "string") return;
+          const apply = i % (FULL ? 50 : 20) === 19;
+          const installed = await admin(runner.url, "POST", `/plugins/${id}/install`, apply ? { apply: true } : {}).catch(() => ({ status: 0, body: undefined }));
+          count(`POST /plugins/:id/install ${installed.status}${installed.body?.error ? ` ${installed.body.error.code}` : ""}`);
+          if (installed.body?.apply) applies.push(installed.body.apply);
+        }),
+      );
+      const applied = await admin(runner.url, "POST", "/plugins/apply");
+      if (applied.status === 200) applies.push(applied.body);
+      const records = (await admin(runner.url, "GET", "/plugins")).body.plugins as { name: string; install_status: string }[];
+      const tracked = (await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).split("\n").filter(Boolean);
+      const duplicateLines = tracked.length - new Set(tracked).size;
+      // One sync at a time: each sync that made a bundle replaced a different one (two at once
+      // would both replace the same), and no staging dir is left.
+      const made = applies.filter((a) => a.changed !== false);
+      const overlapping = made.length - new Set(made.map((a) => a.previous)).size;
+      const staging = (await readdir(join(dataDir, "bundle.versions"))).filter((d) => d.includes(".staging")).length;
+      const served = (await Promise.all(names.map(async (_, i) => (await freshRequest(`${runner.url}/many-${i}/ok`)).status))).filter((s) => s === 200).length;
+      const fivexx = [...statuses].filter(([k]) => / 5\d\d/.test(k) || / 0$/.test(k)).reduce((n, [, v]) => n + v, 0);
+      const ok = records.length === 10 && records.every((r) => r.install_status === "installed") && tracked.length === 10 && duplicateLines === 0 && overlapping === 0 && staging === 0 && served === 10 && fivexx === 0;
+      rows.push({
+        check: "concurrent install requests over 10 plugins",
+        trials: N.installRequests,
+        result: `records: ${records.length}, tracked lines: ${tracked.length} (duplicates: ${duplicateLines}), syncs ${made.length} (overlapping: ${overlapping}), 5xx or no answer: ${fivexx}, serving: ${served}`,
+        ok,
+      });
+      console.info(`concurrent installs: ${JSON.stringify(Object.fromEntries(statuses))}`);
+      expect(applied.status).toBe(200);
+      expect(records).toHaveLength(10);
+      expect(records.every((r) => r.install_status === "installed")).toBe(true);
+      expect(tracked).toHaveLength(10);
+      expect(duplicateLines).toBe(0);
+      expect(overlapping).toBe(0);
+      expect(staging).toBe(0);
+      expect(served).toBe(10);
+      expect(fivexx).toBe(0);
+    } finally {
+      await stopRunner(runner);
+      await rm(dataDir, { recursive: true, force: true });
+      await rm(npmDir, { recursive: true, force: true });
+    }
+  }, 1_800_000);
+  it("runs no lifecycle script of a plugin or its dependency during check, install, apply, upgrade and fleet sync", async () => {
+    const [LIB, PLUGIN] = ["cosmo-rel-canary-lib", "cosmo-rel-canary"];
+    await publishPlugins(inject("registryUrl"), [
+      { name: LIB, version: "1.0.0", scripts: true },
+      { name: PLUGIN, version: "1.0.0", prefix: "/canary-1", dependencies: { [LIB]: "^1.0.0" }, scripts: true },
+      { name: PLUGIN, version: "1.1.0", prefix: "/canary-1", dependencies: { [LIB]: "^1.0.0" }, scripts: true },
+    ]);
+    const canaryDir = await mkdtemp(join(tmpdir(), "cosmo-canary-"));
+    const made = await registryRunnerEnv();
+    const env = { ...made.env, COSMO_TEST_CANARY_DIR: canaryDir };
+    // A fleet of two when a redis-server is at hand (the second runner syncs the first one's
+    // lockfile); else one runner, and the fleet step is skipped with the line hasRedis printed.
+    const fleet = hasRedis && canStartRedis;
+    const redis = fleet ? await startRedis() : undefined;
+    const dirs = [await mkdtemp(join(tmpdir(), "cosmo-canary-a-")), await mkdtemp(join(tmpdir(), "cosmo-canary-b-"))];
+    const store = redis ? ["--store", redis.url] : [];
+    const runners: (CliProcess & { url: string })[] = [];
+    const steps: string[] = [];
+    const found: string[] = [];
+    const look = async (step: string) => {
+      steps.push(step);
+      for (const dir of [canaryDir, ...dirs]) for (const file of await canariesUnder(dir)) found.push(`${step}: ${file}`);
+    };
+    try {
+      const checked = await cli(["check", `${PLUGIN}@1.0.0`, "--data-dir", dirs[0]!], env);
+      expect(checked.code, checked.stderr).toBe(0);
+      const checkedFixture = await cli(["check", "plugin-scripts", "--data-dir", dirs[0]!], env);
+      expect(checkedFixture.code, checkedFixture.stderr).toBe(0);
+      await look("check");
+      runners.push(await startRunner(["--port", String(await freePort()), "--data-dir", dirs[0]!, ...store], env));
+      if (redis) runners.push(await startRunner(["--port", String(await freePort()), "--data-dir", dirs[1]!, ...store], env));
+      const [a] = runners as [CliProcess & { url: string }];
+      const plugin = await admin(a.url, "POST", "/plugins", { source: `${PLUGIN}@1.0.0` });
+      const fixture = await admin(a.url, "POST", "/plugins", { source: "plugin-scripts" });
+      expect((await admin(a.url, "POST", `/plugins/${plugin.body.id}/install`)).status).toBe(200);
+      expect((await admin(a.url, "POST", `/plugins/${fixture.body.id}/install`)).status).toBe(200);
+      await look("install");
+      const applied = await admin(a.url, "POST", "/plugins/apply");
+      expect(applied.status, JSON.stringify(applied.body)).toBe(200);
+      expect((await freshRequest(`${a.url}/canary-1/ok`)).body).toEqual({ ok: PLUGIN, version: "1.0.0" });
+      await look("apply");
+      const upgraded = await admin(a.url, "POST", `/plugins/${plugin.body.id}/upgrade`, { version: "1.1.0", apply: true });
+      expect(upgraded.status, JSON.stringify(upgraded.body)).toBe(200);
+      expect((await freshRequest(`${a.url}/canary-1/ok`)).body).toEqual({ ok: PLUGIN, version: "1.1.0" });
+      await look("upgrade");
+      if (runners[1]) {
+        const b = runners[1];
+        await until(async () => ((await freshRequest(`${b.url}/canary-1/ok`)).body?.version === "1.1.0" ? true : undefined), 120_000);
+        expect((await freshRequest(`${b.url}/canary-1/ok`)).body).toEqual({ ok: PLUGIN, version: "1.1.0" });
+        await look("fleet sync");
+      }
+      // The scripts are there to run: the packages in the bundle hold them.
+      const bundle = await currentLink(dirs[0]!);
+      const libManifest = JSON.parse(await readFile(join(bundle!, "node_modules", LIB, "package.json"), "utf8")) as { scripts?: Record<string, string> };
+      expect(Object.keys(libManifest.scripts ?? {})).toEqual([...LIFECYCLE_EVENTS]);
+      rows.push({
+        check: `lifecycle-script canaries (${steps.join(", ")})`,
+        trials: steps.length,
+        result: `scripts run: ${found.length} (4 scripted packages, one a dependency, x ${LIFECYCLE_EVENTS.length} events)`,
+        ok: found.length === 0,
+      });
+      expect(found).toEqual([]);
+    } finally {
+      await Promise.all(runners.map(stopRunner));
+      await redis?.stop();
+      for (const dir of [canaryDir, made.dir, ...dirs]) await rm(dir, { recursive: true, force: true });
+    }
+  }, 600_000);
 });
