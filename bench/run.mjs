@@ -11,6 +11,8 @@
 // They import the BUILT packages: run `npm run build` first.
 //
 //   node bench/run.mjs [--out docs/reference/bench-results.json] [--quick] [--only apply,runner,check]
+//   --only also takes sections of a part: apply:incremental, apply:check, apply:fresh,
+//   apply:memory, runner:route, runner:startup (e.g. --only apply:check,runner:route).
 import { spawn } from "node:child_process";
 import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { cpus, freemem, platform, release, tmpdir, totalmem, loadavg } from "node:os";
@@ -41,11 +43,19 @@ const parts = {
   },
 };
 const out = values.out ?? join(root, values.quick || values.only ? "bench/results/partial.json" : "docs/reference/bench-results.json");
-const selected = values.only ? values.only.split(",") : Object.keys(parts);
+// part -> its sections to run (undefined: all of them).
+const selected = new Map();
+for (const item of values.only ? values.only.split(",") : Object.keys(parts)) {
+  const [part, section] = item.split(":");
+  if (!parts[part]) throw new Error(`--only: unknown part ${part} (${Object.keys(parts).join(", ")})`);
+  if (!section) selected.set(part, undefined);
+  else if (!selected.has(part) || selected.get(part)) selected.set(part, [...(selected.get(part) ?? []), section]);
+}
 
 /** Runs one part; resolves with its rows. Its stderr (progress) goes through. */
-async function runPart(name, dir) {
-  const { script, args } = parts[name];
+async function runPart(name, dir, sections) {
+  const { script } = parts[name];
+  const args = [...parts[name].args, ...(sections ? ["--sections", sections.join(",")] : [])];
   const json = join(dir, `${name}.json`);
   process.stderr.write(`bench: ${name} (${script})...\n`);
   const child = spawn(process.execPath, [join(root, script), ...args, "--json", json], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
@@ -83,7 +93,7 @@ const startedAt = new Date();
 const load = loadavg()[0];
 const rows = [];
 try {
-  for (const name of selected) rows.push(...(await runPart(name, dir)));
+  for (const [name, sections] of selected) rows.push(...(await runPart(name, dir, sections)));
 } finally {
   await rm(dir, { recursive: true, force: true });
 }

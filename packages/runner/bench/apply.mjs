@@ -17,6 +17,7 @@
 //
 //   node packages/runner/bench/apply.mjs [--runs 7] [--fresh-runs 3] [--check-runs 10]
 //     [--applies 200] [--json out.json] [--quiet] [--profile dir]
+//     [--sections incremental,check,fresh,memory]   (default: all)
 import { spawn } from "node:child_process";
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -38,8 +39,14 @@ const { values } = parseArgs({
     quiet: { type: "boolean", default: false },
     // Write a CPU profile of every runner process (supervisor and workers) into this dir.
     profile: { type: "string" },
+    // Only these sections (comma-separated): incremental, check, fresh, memory.
+    sections: { type: "string", default: "incremental,check,fresh,memory" },
   },
 });
+const SECTIONS = new Set(values.sections.split(","));
+for (const name of SECTIONS) {
+  if (!["incremental", "check", "fresh", "memory"].includes(name)) throw new Error(`unknown section ${name} (incremental, check, fresh, memory)`);
+}
 const RUNS = Number(values.runs);
 const FRESH_RUNS = Number(values["fresh-runs"]);
 const CHECK_RUNS = Number(values["check-runs"]);
@@ -175,6 +182,50 @@ async function rssMb(pid) {
   }
 }
 
+/** The pids of a process and all its descendants (Linux /proc), e.g. a runner's supervisor, its worker and its standby. */
+async function processTree(pid) {
+  const pids = [pid];
+  for (let i = 0; i < pids.length; i++) {
+    const children = await readFile(`/proc/${pids[i]}/task/${pids[i]}/children`, "utf8").catch(() => "");
+    pids.push(...children.split(" ").filter(Boolean).map(Number));
+  }
+  return pids;
+}
+
+/** RSS in MB of a process and all its descendants. */
+async function treeRssMb(pid) {
+  let sum = 0;
+  for (const p of await processTree(pid)) sum += await rssMb(p);
+  return sum;
+}
+
+/** CPU time (user + system, clock ticks) of a process tree, or NaN off Linux. */
+async function treeCpu(pid) {
+  let sum = 0;
+  for (const p of await processTree(pid)) {
+    const stat = await readFile(`/proc/${p}/stat`, "utf8").catch(() => "");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    sum += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return sum;
+}
+
+/**
+ * Waits until a runner is idle (its processes used < 2 ticks of CPU in 200 ms, at most 10 s):
+ * after an apply the runner forks its next standby worker in the background, and npm, timed
+ * next, must not pay for it (nor the next apply for npm's leftovers).
+ */
+async function settle(pid) {
+  const until = Date.now() + 10_000;
+  let before = await treeCpu(pid);
+  while (Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    const now = await treeCpu(pid);
+    if (!(now - before >= 2)) return;
+    before = now;
+  }
+}
+
 /** A live-plugin-manager instance installing into a fresh dir, from the same registry. */
 function lpm(name) {
   return new PluginManager({ cwd: work, pluginsPath: join(work, name), npmRegistryUrl: registry.url.replace(/\/$/, ""), lockWait: 60_000 });
@@ -183,150 +234,163 @@ function lpm(name) {
 const result = { rows: [], info: {} };
 try {
   // --- Incremental apply and the install check, on one runner with SET plugins applied.
-  log("incremental apply: applying the first set...");
+  log("applying the first set...");
   const main = await runner("data-main");
   for (let i = 0; i < SET; i++) await main.install(i);
   await main.apply();
   const template = join(work, "template");
   await mkdir(template);
   await copyFile(join(main.dataDir, "bundle/package.json"), join(template, "package.json"));
-  const npmDir = await npmProject("npm-incremental", template, SET);
-  await npm(npmDir, ["install"]);
-  const lpmSet = lpm("lpm-incremental");
-  for (let i = 0; i < SET; i++) await lpmSet.install(pluginName(i), "^1.0.0");
+  if (SECTIONS.has("incremental")) {
+    log("incremental apply...");
+    const npmDir = await npmProject("npm-incremental", template, SET);
+    await npm(npmDir, ["install"]);
+    const lpmSet = lpm("lpm-incremental");
+    for (let i = 0; i < SET; i++) await lpmSet.install(pluginName(i), "^1.0.0");
 
-  // Warm each path once (the new plugin's packument and tarball reach every cache).
-  await main.install(SET);
-  await main.apply();
-  await main.remove(SET);
-  await main.apply();
-  await npm(npmDir, ["install", spec(SET)]);
-  await npm(npmDir, ["uninstall", pluginName(SET)]);
-  await lpmSet.install(pluginName(SET), "^1.0.0");
-  await lpmSet.uninstall(pluginName(SET));
+    // Warm each path once (the new plugin's packument and tarball reach every cache).
+    await main.install(SET);
+    await main.apply();
+    await main.remove(SET);
+    await main.apply();
+    await npm(npmDir, ["install", spec(SET)]);
+    await npm(npmDir, ["uninstall", pluginName(SET)]);
+    await lpmSet.install(pluginName(SET), "^1.0.0");
+    await lpmSet.uninstall(pluginName(SET));
 
-  const applyMs = [];
-  const npmMs = [];
-  const lpmMs = [];
-  const reloadMs = [];
-  const syncMs = [];
-  const bundleMs = [];
-  for (let r = 0; r < RUNS; r++) {
-    for (const op of ["add", "remove"]) {
-      if (op === "add") await main.install(SET);
-      else await main.remove(SET);
-      const { ms, body } = await main.apply();
-      applyMs.push(ms);
-      reloadMs.push(body.reload.took_ms);
-      syncMs.push(body.sync_ms);
-      bundleMs.push(body.took_ms - body.sync_ms - body.reload.took_ms);
-      npmMs.push(await npm(npmDir, op === "add" ? ["install", spec(SET)] : ["uninstall", pluginName(SET)]));
-      const started = performance.now();
-      if (op === "add") await lpmSet.install(pluginName(SET), "^1.0.0");
-      else await lpmSet.uninstall(pluginName(SET));
-      lpmMs.push(performance.now() - started);
+    const applyMs = [];
+    const npmMs = [];
+    const lpmMs = [];
+    const reloadMs = [];
+    const syncMs = [];
+    const bundleMs = [];
+    for (let r = 0; r < RUNS; r++) {
+      for (const op of ["add", "remove"]) {
+        if (op === "add") await main.install(SET);
+        else await main.remove(SET);
+        const { ms, body } = await main.apply();
+        applyMs.push(ms);
+        await settle(main.proc.child.pid);
+        reloadMs.push(body.reload.took_ms);
+        syncMs.push(body.sync_ms);
+        bundleMs.push(body.took_ms - body.sync_ms - body.reload.took_ms);
+        npmMs.push(await npm(npmDir, op === "add" ? ["install", spec(SET)] : ["uninstall", pluginName(SET)]));
+        const started = performance.now();
+        if (op === "add") await lpmSet.install(pluginName(SET), "^1.0.0");
+        else await lpmSet.uninstall(pluginName(SET));
+        lpmMs.push(performance.now() - started);
+      }
     }
+    result.rows.push({
+      id: "apply-incremental",
+      label: `Incremental apply (one plugin more or less onto ${SET}, reload included)`,
+      unit: "ms",
+      ours: median(applyMs),
+      baseline: median(npmMs),
+      baselineLabel: "npm install <spec> / npm uninstall <name>",
+      ratio: median(applyMs) / median(npmMs),
+      target: { op: "<=", value: 1.0 },
+      detail: { bundle_ms: median(bundleMs), sync_ms: median(syncMs), reload_ms: median(reloadMs), http_ms: median(applyMs) - median(bundleMs) - median(syncMs) - median(reloadMs) },
+    });
+    result.rows.push({
+      id: "apply-incremental-lpm",
+      label: "Incremental install beside us: live-plugin-manager (no bundle, no reload)",
+      unit: "ms",
+      ours: median(applyMs),
+      baseline: median(lpmMs),
+      baselineLabel: "live-plugin-manager install / uninstall",
+      ratio: median(applyMs) / median(lpmMs),
+    });
   }
-  result.rows.push({
-    id: "apply-incremental",
-    label: `Incremental apply (one plugin more or less onto ${SET}, reload included)`,
-    unit: "ms",
-    ours: median(applyMs),
-    baseline: median(npmMs),
-    baselineLabel: "npm install <spec> / npm uninstall <name>",
-    ratio: median(applyMs) / median(npmMs),
-    target: { op: "<=", value: 1.0 },
-    detail: { bundle_ms: median(bundleMs), sync_ms: median(syncMs), reload_ms: median(reloadMs), http_ms: median(applyMs) - median(bundleMs) - median(syncMs) - median(reloadMs) },
-  });
-  result.rows.push({
-    id: "apply-incremental-lpm",
-    label: "Incremental install beside us: live-plugin-manager (no bundle, no reload)",
-    unit: "ms",
-    ours: median(applyMs),
-    baseline: median(lpmMs),
-    baselineLabel: "live-plugin-manager install / uninstall",
-    ratio: median(applyMs) / median(lpmMs),
-  });
 
   // The install check through the admin API against npm resolving the same (lock only).
-  log("install check...");
-  // At the bundle's depth (<dataDir>/bundle.versions/<id>), so the lock's relative links hold.
-  const checkDir = join(main.dataDir, "npm-check");
-  const checkMs = [];
-  const npmCheckMs = [];
-  await main.install(SET); // warm
-  await main.remove(SET);
-  for (let r = 0; r < CHECK_RUNS; r++) {
-    checkMs.push(await main.install(SET));
+  if (SECTIONS.has("check")) {
+    log("install check...");
+    // At the bundle's depth (<dataDir>/bundle.versions/<id>), so the lock's relative links hold.
+    const checkDir = join(main.dataDir, "npm-check");
+    const checkMs = [];
+    const npmCheckMs = [];
+    await main.install(SET); // warm
     await main.remove(SET);
-    const dir = join(checkDir, String(r));
-    await mkdir(dir, { recursive: true });
-    await copyFile(join(main.dataDir, "bundle/package.json"), join(dir, "package.json"));
-    await copyFile(join(main.dataDir, "bundle/package-lock.json"), join(dir, "package-lock.json"));
-    npmCheckMs.push(await npm(dir, ["install", "--package-lock-only", "--prefer-offline", spec(SET)]));
+    for (let r = 0; r < CHECK_RUNS; r++) {
+      checkMs.push(await main.install(SET));
+      await main.remove(SET);
+      const dir = join(checkDir, String(r));
+      await mkdir(dir, { recursive: true });
+      await copyFile(join(main.dataDir, "bundle/package.json"), join(dir, "package.json"));
+      await copyFile(join(main.dataDir, "bundle/package-lock.json"), join(dir, "package-lock.json"));
+      npmCheckMs.push(await npm(dir, ["install", "--package-lock-only", "--prefer-offline", spec(SET)]));
+    }
+    result.rows.push({
+      id: "check-api",
+      label: `Install check of one more plugin through the admin API (${SET} installed)`,
+      unit: "ms",
+      ours: median(checkMs),
+      baseline: median(npmCheckMs),
+      baselineLabel: "npm install --package-lock-only --ignore-scripts --prefer-offline",
+      ratio: median(npmCheckMs) / median(checkMs),
+      ratioMeaning: "faster",
+      target: { op: ">=", value: 25 },
+    });
   }
-  result.rows.push({
-    id: "check-api",
-    label: `Install check of one more plugin through the admin API (${SET} installed)`,
-    unit: "ms",
-    ours: median(checkMs),
-    baseline: median(npmCheckMs),
-    baselineLabel: "npm install --package-lock-only --ignore-scripts --prefer-offline",
-    ratio: median(npmCheckMs) / median(checkMs),
-    ratioMeaning: "faster",
-    target: { op: ">=", value: 25 },
-  });
   await main.stop();
 
   // --- Fresh apply of SET plugins on a new data dir (warm cache) against npm install of the same.
-  log("fresh apply...");
-  const freshMs = [];
-  const npmFreshMs = [];
-  const lpmFreshMs = [];
-  for (let r = 0; r < FRESH_RUNS; r++) {
-    const fresh = await runner(`data-fresh-${r}`);
-    for (let i = 0; i < SET; i++) await fresh.install(i);
-    freshMs.push((await fresh.apply()).ms);
-    await fresh.stop();
-    const dir = await npmProject(`npm-fresh-${r}`, template, SET);
-    npmFreshMs.push(await npm(dir, ["install"]));
-    const manager = lpm(`lpm-fresh-${r}`);
-    const started = performance.now();
-    for (let i = 0; i < SET; i++) await manager.install(pluginName(i), "^1.0.0");
-    lpmFreshMs.push(performance.now() - started);
+  if (SECTIONS.has("fresh")) {
+    log("fresh apply...");
+    const freshMs = [];
+    const npmFreshMs = [];
+    const lpmFreshMs = [];
+    for (let r = 0; r < FRESH_RUNS; r++) {
+      const fresh = await runner(`data-fresh-${r}`);
+      for (let i = 0; i < SET; i++) await fresh.install(i);
+      freshMs.push((await fresh.apply()).ms);
+      await fresh.stop();
+      const dir = await npmProject(`npm-fresh-${r}`, template, SET);
+      npmFreshMs.push(await npm(dir, ["install"]));
+      const manager = lpm(`lpm-fresh-${r}`);
+      const started = performance.now();
+      for (let i = 0; i < SET; i++) await manager.install(pluginName(i), "^1.0.0");
+      lpmFreshMs.push(performance.now() - started);
+    }
+    result.rows.push({
+      id: "apply-fresh",
+      label: `Fresh apply of ${SET} plugins (new data dir, warm cache, reload included)`,
+      unit: "ms",
+      ours: median(freshMs),
+      baseline: median(npmFreshMs),
+      baselineLabel: `npm install of the same ${SET}`,
+      ratio: median(freshMs) / median(npmFreshMs),
+      target: { op: "<=", value: 0.5 },
+    });
+    result.rows.push({
+      id: "apply-fresh-lpm",
+      label: `Fresh install of ${SET} beside us: live-plugin-manager`,
+      unit: "ms",
+      ours: median(freshMs),
+      baseline: median(lpmFreshMs),
+      baselineLabel: "live-plugin-manager install, one after another",
+      ratio: median(freshMs) / median(lpmFreshMs),
+    });
   }
-  result.rows.push({
-    id: "apply-fresh",
-    label: `Fresh apply of ${SET} plugins (new data dir, warm cache, reload included)`,
-    unit: "ms",
-    ours: median(freshMs),
-    baseline: median(npmFreshMs),
-    baselineLabel: `npm install of the same ${SET}`,
-    ratio: median(freshMs) / median(npmFreshMs),
-    target: { op: "<=", value: 0.5 },
-  });
-  result.rows.push({
-    id: "apply-fresh-lpm",
-    label: `Fresh install of ${SET} beside us: live-plugin-manager`,
-    unit: "ms",
-    ours: median(freshMs),
-    baseline: median(lpmFreshMs),
-    baselineLabel: "live-plugin-manager install, one after another",
-    ratio: median(freshMs) / median(lpmFreshMs),
-  });
 
   // --- Memory: a runner serving MANY plugins, and its growth over APPLIES applies.
-  if (APPLIES > 0) {
+  if (APPLIES > 0 && SECTIONS.has("memory")) {
     log(`memory: ${MANY} plugins, then ${APPLIES} applies...`);
     const clean = await runner("data-clean");
     const cleanApplied = await clean.apply();
-    const cleanRss = (await rssMb(clean.proc.child.pid)) + (await rssMb(cleanApplied.body.reload.pid));
+    await settle(clean.proc.child.pid);
+    const cleanRss = await treeRssMb(clean.proc.child.pid);
     await clean.stop();
     const many = await runner("data-many");
     for (let i = 0; i < MANY; i++) await many.install(i);
     let last = (await many.apply()).body;
     if (last.reload.plugins.active !== MANY) throw new Error(`expected ${MANY} active plugins, got ${JSON.stringify(last.reload.plugins)}`);
-    const rss = async () => (await rssMb(many.proc.child.pid)) + (await rssMb(last.reload.pid));
+    // Every process of the runner: supervisor, serving worker, standby (once the runner is idle).
+    const rss = async () => {
+      await settle(many.proc.child.pid);
+      return treeRssMb(many.proc.child.pid);
+    };
     const withMany = await rss();
     const warmUp = Math.max(1, Math.min(20, Math.floor(APPLIES / 4)));
     let before = withMany;
@@ -340,7 +404,7 @@ try {
     await many.stop();
     result.rows.push({
       id: "rss-50",
-      label: `RSS of a runner serving ${MANY} plugins (supervisor + worker)`,
+      label: `RSS of a runner serving ${MANY} plugins (supervisor, worker, standby)`,
       unit: "MB",
       ours: withMany,
       baseline: cleanRss,

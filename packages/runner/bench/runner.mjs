@@ -18,6 +18,7 @@
 //
 //   node packages/runner/bench/runner.mjs [--rounds 20] [--requests 2000] [--http-rounds 10]
 //     [--http-requests 500] [--plugins 50] [--packages 300] [--starts 15]
+//     [--sections route,startup]   (default: both)
 import { spawnSync } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { Agent, createServer, request as httpRequest } from "node:http";
@@ -58,6 +59,8 @@ const { values } = parseArgs({
     json: { type: "string" },
     // Write a CPU profile of each timed worker start into this dir.
     profile: { type: "string" },
+    // Only these sections (comma-separated): route, startup.
+    sections: { type: "string", default: "route,startup" },
     // Internal: run one timed worker start (bundle dir, or "" for a clean start) and print JSON.
     child: { type: "string" },
   },
@@ -111,6 +114,8 @@ if (values.child !== undefined) {
   process.exit(0);
 }
 
+const SECTIONS = new Set(values.sections.split(","));
+for (const name of SECTIONS) if (!["route", "startup"].includes(name)) throw new Error(`unknown section ${name} (route, startup)`);
 const ROUNDS = Number(values.rounds);
 const REQUESTS = Number(values.requests);
 const HTTP_ROUNDS = Number(values["http-rounds"]);
@@ -121,68 +126,6 @@ const STARTS = Number(values.starts);
 
 // ---------------------------------------------------------------------------------------------
 // 1. Plugin route against bare h3 route.
-
-const { H3 } = h3;
-const { PluginService, createRouter, definePlugin, validateManifest } = core;
-
-const manifest = validateManifest(
-  { name: "bench-plugin", version: "1.0.0", plugin_class: "./index.js:Plugin", requires_webhooks: true, webhook_prefix: "/p" },
-  "bench-plugin",
-);
-const helloPlugin = () =>
-  definePlugin({
-    setup(ctx) {
-      ctx.route("GET", "/hello", () => ({ ok: true }));
-    },
-  });
-
-// The app the brief names: a bare h3 route and the worker's catch-all over core's router.
-const service = new PluginService({ logger: quiet });
-const info = await service.register(helloPlugin(), { manifest });
-if (info.status !== "active") throw new Error(`the bench plugin did not load: ${JSON.stringify(info.error)}`);
-// As the worker mounts it (worker/app.ts): answers built as srvx's FastResponse.
-const router = createRouter(service, { Response: FastResponse });
-const app = new H3({ silent: true });
-app.get("/bare", () => ({ ok: true }));
-// The same answer as a web Response, the way core's router hands it back: over node:http, h3
-// writes a plain value straight out but must pipe a Response's body, so this row tells that cost
-// apart from the router's own.
-app.get("/bare-response", () => new Response(JSON.stringify({ ok: true }), { headers: { "content-type": "application/json;charset=UTF-8" } }));
-app.all("/**", (event) => router.fetch(event.req));
-
-// The runner's own worker app over a second service with the same plugin (guards and all).
-const workerService = new PluginService({ logger: quiet });
-await workerService.register(helloPlugin(), { manifest });
-const workerData = await mkdtemp(join(tmpdir(), "cosmo-bench-runner-data-"));
-const worker = runner.createWorkerApp({
-  store: await runner.createPluginStore("memory:", { dataDir: workerData }),
-  token: "bench-token-0123456789abcdef0123456789abcdef",
-  loaded: { service: workerService, bundle: null, bundleId: null, diagnostics: [] },
-  clean: false,
-  logger: quiet,
-});
-
-const series = {
-  bare: { fetch: (u) => app.fetch(new Request(u)), path: "/bare" },
-  bareResponse: { fetch: (u) => app.fetch(new Request(u)), path: "/bare-response" },
-  plugin: { fetch: (u) => app.fetch(new Request(u)), path: "/p/hello" },
-  worker: { fetch: (u) => worker.app.fetch(new Request(u)), path: "/p/hello" },
-};
-
-// Every series must answer 200 {"ok":true} before it is timed.
-for (const [name, s] of Object.entries(series)) {
-  const res = await s.fetch(`http://127.0.0.1${s.path}`);
-  const body = await res.text();
-  if (res.status !== 200 || JSON.parse(body).ok !== true) throw new Error(`${name}: ${res.status} ${body}`);
-}
-
-/** µs per request over `count` sequential requests (body read, as a server would send it). */
-async function perRequest(s, count) {
-  const url = `http://127.0.0.1${s.path}`;
-  const started = performance.now();
-  for (let i = 0; i < count; i++) await (await s.fetch(url)).text();
-  return ((performance.now() - started) * 1000) / count;
-}
 
 /** Runs the named series interleaved, rotating which goes first; returns the samples of each. */
 async function interleaved(names, rounds, run) {
@@ -196,93 +139,158 @@ async function interleaved(names, rounds, run) {
   return samples;
 }
 
-const names = Object.keys(series);
-await interleaved(names, 3, (n) => perRequest(series[n], REQUESTS)); // warm-up (JIT)
-const inProcess = await interleaved(names, ROUNDS, (n) => perRequest(series[n], REQUESTS));
-const bare = median(inProcess.bare);
-const plugin = median(inProcess.plugin);
-const workerMs = median(inProcess.worker);
-const bareResponse = median(inProcess.bareResponse);
-table(`route: in process (app.fetch, no sockets), ${ROUNDS} rounds x ${REQUESTS} requests, median per request`, [
-  ["bare h3 route (GET /bare)", `${bare.toFixed(2)} µs`],
-  ["bare h3 route returning a Response", `${bareResponse.toFixed(2)} µs`],
-  ["plugin route via router (GET /p/hello)", `${plugin.toFixed(2)} µs`],
-  ["plugin route in createWorkerApp (guards)", `${workerMs.toFixed(2)} µs`],
-  ["cosmo overhead per request (plugin - bare)", `${(plugin - bare).toFixed(2)} µs`],
-  ["ratio (plugin / bare)", ratio(plugin / bare)],
-  ["ratio (worker app / bare)", ratio(workerMs / bare)],
-]);
-jsonRows.push({
-  id: "route-in-process",
-  label: "Plugin route against a bare h3 route, in process (app.fetch)",
-  unit: "µs",
-  ours: plugin,
-  baseline: bare,
-  baselineLabel: "bare h3 route",
-  ratio: bare / plugin,
-  ratioMeaning: "throughput, plugin / bare",
-});
+if (SECTIONS.has("route")) {
+  const { H3 } = h3;
+  const { PluginService, createRouter, definePlugin, validateManifest } = core;
 
-// Over real HTTP: node:http + toNodeHandler on loopback, one keep-alive connection, sequential.
-if (HTTP_ROUNDS > 0 && HTTP_REQUESTS > 0) {
-  const server = createServer(h3node.toNodeHandler(app));
-  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address();
-  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
-  const get = (path) =>
-    new Promise((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port, path, agent }, (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (chunk) => (body += chunk));
-        res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
-      });
-      req.on("error", reject);
-      req.end();
+  const manifest = validateManifest(
+    { name: "bench-plugin", version: "1.0.0", plugin_class: "./index.js:Plugin", requires_webhooks: true, webhook_prefix: "/p" },
+    "bench-plugin",
+  );
+  const helloPlugin = () =>
+    definePlugin({
+      setup(ctx) {
+        ctx.route("GET", "/hello", () => ({ ok: true }));
+      },
     });
-  const overHttp = async (path) => {
-    const started = performance.now();
-    for (let i = 0; i < HTTP_REQUESTS; i++) await get(path);
-    return ((performance.now() - started) * 1000) / HTTP_REQUESTS;
+
+  // The app the brief names: a bare h3 route and the worker's catch-all over core's router.
+  const service = new PluginService({ logger: quiet });
+  const info = await service.register(helloPlugin(), { manifest });
+  if (info.status !== "active") throw new Error(`the bench plugin did not load: ${JSON.stringify(info.error)}`);
+  // As the worker mounts it (worker/app.ts): answers built as srvx's FastResponse.
+  const router = createRouter(service, { Response: FastResponse });
+  const app = new H3({ silent: true });
+  app.get("/bare", () => ({ ok: true }));
+  // The same answer as a web Response, the way core's router hands it back: over node:http, h3
+  // writes a plain value straight out but must pipe a Response's body, so this row tells that cost
+  // apart from the router's own.
+  app.get("/bare-response", () => new Response(JSON.stringify({ ok: true }), { headers: { "content-type": "application/json;charset=UTF-8" } }));
+  app.all("/**", (event) => router.fetch(event.req));
+
+  // The runner's own worker app over a second service with the same plugin (guards and all).
+  const workerService = new PluginService({ logger: quiet });
+  await workerService.register(helloPlugin(), { manifest });
+  const workerData = await mkdtemp(join(tmpdir(), "cosmo-bench-runner-data-"));
+  const worker = runner.createWorkerApp({
+    store: await runner.createPluginStore("memory:", { dataDir: workerData }),
+    token: "bench-token-0123456789abcdef0123456789abcdef",
+    loaded: { service: workerService, bundle: null, bundleId: null, diagnostics: [] },
+    clean: false,
+    logger: quiet,
+  });
+
+  const series = {
+    bare: { fetch: (u) => app.fetch(new Request(u)), path: "/bare" },
+    bareResponse: { fetch: (u) => app.fetch(new Request(u)), path: "/bare-response" },
+    plugin: { fetch: (u) => app.fetch(new Request(u)), path: "/p/hello" },
+    worker: { fetch: (u) => worker.app.fetch(new Request(u)), path: "/p/hello" },
   };
-  try {
-    const paths = { bare: "/bare", bareResponse: "/bare-response", plugin: "/p/hello" };
-    await interleaved(Object.keys(paths), 2, (n) => overHttp(paths[n]));
-    const http = await interleaved(Object.keys(paths), HTTP_ROUNDS, (n) => overHttp(paths[n]));
-    const hb = median(http.bare);
-    const hr = median(http.bareResponse);
-    const hp = median(http.plugin);
-    table(`route: over HTTP (127.0.0.1, keep-alive, sequential), ${HTTP_ROUNDS} rounds x ${HTTP_REQUESTS} requests, median per request`, [
-      ["bare h3 route (GET /bare)", `${hb.toFixed(1)} µs`],
-      ["bare h3 route returning a Response", `${hr.toFixed(1)} µs`],
-      ["plugin route via router (GET /p/hello)", `${hp.toFixed(1)} µs`],
-      ["cosmo overhead per request (plugin - bare)", `${(hp - hb).toFixed(1)} µs`],
-      ["  of which Response piping (bare Response - bare)", `${(hr - hb).toFixed(1)} µs`],
-      ["ratio (plugin / bare)", ratio(hp / hb)],
-      ["ratio (plugin / bare Response)", ratio(hp / hr)],
-    ]);
-    jsonRows.push({
-      id: "route-http",
-      label: "Plugin route against a bare h3 route, over HTTP (keep-alive, sequential)",
-      unit: "µs",
-      ours: hp,
-      baseline: hb,
-      baselineLabel: "bare h3 route",
-      ratio: hb / hp,
-      ratioMeaning: "throughput, plugin / bare",
-      target: { op: ">=", value: 0.9 },
-      detail: { bare_response_us: hr },
-    });
-  } finally {
-    agent.destroy();
-    await new Promise((resolve) => server.close(resolve));
+
+  // Every series must answer 200 {"ok":true} before it is timed.
+  for (const [name, s] of Object.entries(series)) {
+    const res = await s.fetch(`http://127.0.0.1${s.path}`);
+    const body = await res.text();
+    if (res.status !== 200 || JSON.parse(body).ok !== true) throw new Error(`${name}: ${res.status} ${body}`);
   }
+
+  /** µs per request over `count` sequential requests (body read, as a server would send it). */
+  async function perRequest(s, count) {
+    const url = `http://127.0.0.1${s.path}`;
+    const started = performance.now();
+    for (let i = 0; i < count; i++) await (await s.fetch(url)).text();
+    return ((performance.now() - started) * 1000) / count;
+  }
+
+
+  const names = Object.keys(series);
+  await interleaved(names, 3, (n) => perRequest(series[n], REQUESTS)); // warm-up (JIT)
+  const inProcess = await interleaved(names, ROUNDS, (n) => perRequest(series[n], REQUESTS));
+  const bare = median(inProcess.bare);
+  const plugin = median(inProcess.plugin);
+  const workerMs = median(inProcess.worker);
+  const bareResponse = median(inProcess.bareResponse);
+  table(`route: in process (app.fetch, no sockets), ${ROUNDS} rounds x ${REQUESTS} requests, median per request`, [
+    ["bare h3 route (GET /bare)", `${bare.toFixed(2)} µs`],
+    ["bare h3 route returning a Response", `${bareResponse.toFixed(2)} µs`],
+    ["plugin route via router (GET /p/hello)", `${plugin.toFixed(2)} µs`],
+    ["plugin route in createWorkerApp (guards)", `${workerMs.toFixed(2)} µs`],
+    ["cosmo overhead per request (plugin - bare)", `${(plugin - bare).toFixed(2)} µs`],
+    ["ratio (plugin / bare)", ratio(plugin / bare)],
+    ["ratio (worker app / bare)", ratio(workerMs / bare)],
+  ]);
+  jsonRows.push({
+    id: "route-in-process",
+    label: "Plugin route against a bare h3 route, in process (app.fetch)",
+    unit: "µs",
+    ours: plugin,
+    baseline: bare,
+    baselineLabel: "bare h3 route",
+    ratio: bare / plugin,
+    ratioMeaning: "throughput, plugin / bare",
+  });
+
+  // Over real HTTP: node:http + toNodeHandler on loopback, one keep-alive connection, sequential.
+  if (HTTP_ROUNDS > 0 && HTTP_REQUESTS > 0) {
+    const server = createServer(h3node.toNodeHandler(app));
+    await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address();
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (path) =>
+      new Promise((resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port, path, agent }, (res) => {
+          let body = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk) => (body += chunk));
+          res.on("end", () => (res.statusCode === 200 ? resolve(body) : reject(new Error(`${path}: ${res.statusCode} ${body}`))));
+        });
+        req.on("error", reject);
+        req.end();
+      });
+    const overHttp = async (path) => {
+      const started = performance.now();
+      for (let i = 0; i < HTTP_REQUESTS; i++) await get(path);
+      return ((performance.now() - started) * 1000) / HTTP_REQUESTS;
+    };
+    try {
+      const paths = { bare: "/bare", bareResponse: "/bare-response", plugin: "/p/hello" };
+      await interleaved(Object.keys(paths), 2, (n) => overHttp(paths[n]));
+      const http = await interleaved(Object.keys(paths), HTTP_ROUNDS, (n) => overHttp(paths[n]));
+      const hb = median(http.bare);
+      const hr = median(http.bareResponse);
+      const hp = median(http.plugin);
+      table(`route: over HTTP (127.0.0.1, keep-alive, sequential), ${HTTP_ROUNDS} rounds x ${HTTP_REQUESTS} requests, median per request`, [
+        ["bare h3 route (GET /bare)", `${hb.toFixed(1)} µs`],
+        ["bare h3 route returning a Response", `${hr.toFixed(1)} µs`],
+        ["plugin route via router (GET /p/hello)", `${hp.toFixed(1)} µs`],
+        ["cosmo overhead per request (plugin - bare)", `${(hp - hb).toFixed(1)} µs`],
+        ["  of which Response piping (bare Response - bare)", `${(hr - hb).toFixed(1)} µs`],
+        ["ratio (plugin / bare)", ratio(hp / hb)],
+        ["ratio (plugin / bare Response)", ratio(hp / hr)],
+      ]);
+      jsonRows.push({
+        id: "route-http",
+        label: "Plugin route against a bare h3 route, over HTTP (keep-alive, sequential)",
+        unit: "µs",
+        ours: hp,
+        baseline: hb,
+        baselineLabel: "bare h3 route",
+        ratio: hb / hp,
+        ratioMeaning: "throughput, plugin / bare",
+        target: { op: ">=", value: 0.9 },
+        detail: { bare_response_us: hr },
+      });
+    } finally {
+      agent.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+  router.close();
+  worker.router.close();
+  await service.shutdown();
+  await workerService.shutdown();
+  await rm(workerData, { recursive: true, force: true });
 }
-router.close();
-worker.router.close();
-await service.shutdown();
-await workerService.shutdown();
-await rm(workerData, { recursive: true, force: true });
 
 // ---------------------------------------------------------------------------------------------
 // 2. Startup with N plugins against a clean start.
@@ -322,71 +330,73 @@ function packageFiles(name, i) {
   return files;
 }
 
-const base = await mkdtemp(join(tmpdir(), "cosmo-bench-runner-"));
-const bundle = join(base, "bundle");
-try {
-  const jobs = [];
-  for (let i = 0; i < PLUGINS; i++) jobs.push(() => writeTree(join(bundle, "node_modules", `bench-plugin-${i}`), pluginFiles(i)));
-  for (let i = 0; i < PACKAGES; i++) {
-    const name = i % 5 === 0 ? `@scope-${i % 20}/pkg-${i}` : `pkg-${i}`;
-    jobs.push(() => writeTree(join(bundle, "node_modules", name), packageFiles(name, i)));
-  }
-  for (let i = 0; i < jobs.length; i += 100) await Promise.all(jobs.slice(i, i + 100).map((j) => j()));
-
-  const self = fileURLToPath(import.meta.url);
-  const start = (dir) => {
-    const started = performance.now();
-    const spawnedAt = performance.timeOrigin + started;
-    const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
-    const child = spawnSync(process.execPath, [...profile, self, "--child", dir], { encoding: "utf8" });
-    const wallMs = performance.now() - started;
-    if (child.status !== 0) throw new Error(`worker start (${dir || "clean"}) exited ${child.status}:\n${child.stderr}`);
-    const result = JSON.parse(child.stdout);
-    const expected = dir ? PLUGINS : 0;
-    if (result.active !== expected || result.failed !== 0 || result.diagnostics !== 0 || result.answered !== Math.min(expected, 2)) {
-      throw new Error(`worker start (${dir || "clean"}): expected ${expected} active plugins answering, got ${child.stdout}`);
+if (SECTIONS.has("startup")) {
+  const base = await mkdtemp(join(tmpdir(), "cosmo-bench-runner-"));
+  const bundle = join(base, "bundle");
+  try {
+    const jobs = [];
+    for (let i = 0; i < PLUGINS; i++) jobs.push(() => writeTree(join(bundle, "node_modules", `bench-plugin-${i}`), pluginFiles(i)));
+    for (let i = 0; i < PACKAGES; i++) {
+      const name = i % 5 === 0 ? `@scope-${i % 20}/pkg-${i}` : `pkg-${i}`;
+      jobs.push(() => writeTree(join(bundle, "node_modules", name), packageFiles(name, i)));
     }
-    return { ...result, wallMs, readyMs: result.readyAt - spawnedAt };
-  };
+    for (let i = 0; i < jobs.length; i += 100) await Promise.all(jobs.slice(i, i + 100).map((j) => j()));
 
-  const modes = { clean: "", plugins: bundle };
-  await interleaved(["clean", "plugins"], 2, (n) => start(modes[n])); // warm-up (disk cache)
-  const starts = await interleaved(["clean", "plugins"], STARTS, (n) => start(modes[n]));
-  const clean = median(starts.clean.map((s) => s.ms));
-  const withPlugins = median(starts.plugins.map((s) => s.ms));
-  const cleanWall = median(starts.clean.map((s) => s.wallMs));
-  const pluginsWall = median(starts.plugins.map((s) => s.wallMs));
-  const cleanReady = median(starts.clean.map((s) => s.readyMs));
-  const pluginsReady = median(starts.plugins.map((s) => s.readyMs));
-  table(
-    `startup: ${PLUGINS} plugins among ${PACKAGES} other packages against a clean start, ${STARTS} fresh processes each, medians`,
-    [
-      ["clean start (loadBundle(null) + createRouter)", `${clean.toFixed(2)} ms`],
-      [`${PLUGINS} plugins (loadBundle + createRouter)`, `${withPlugins.toFixed(2)} ms`],
-      ["difference per plugin", `${((withPlugins - clean) / PLUGINS).toFixed(3)} ms`],
-      [`ratio (${PLUGINS} plugins / clean)`, ratio(withPlugins / clean)],
-      ["whole process, clean (spawn to exit)", `${cleanWall.toFixed(1)} ms`],
-      [`whole process, ${PLUGINS} plugins (spawn to exit)`, `${pluginsWall.toFixed(1)} ms`],
-      ["whole process: difference per plugin", `${((pluginsWall - cleanWall) / PLUGINS).toFixed(3)} ms`],
-      [`whole process: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsWall / cleanWall)],
-      ["spawn to ready, clean", `${cleanReady.toFixed(1)} ms`],
-      [`spawn to ready, ${PLUGINS} plugins`, `${pluginsReady.toFixed(1)} ms`],
-      [`spawn to ready: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsReady / cleanReady)],
-    ],
-  );
-  if (!values.json) console.log(`  every ${PLUGINS}-plugin start had all ${PLUGINS} active, none failed, routes answering: yes\n`);
-  jsonRows.push({
-    id: "startup",
-    label: `Worker start with ${PLUGINS} plugins (among ${PACKAGES} packages), spawn to ready`,
-    unit: "ms",
-    ours: pluginsReady,
-    baseline: cleanReady,
-    baselineLabel: "a clean start (no plugins)",
-    ratio: pluginsReady / cleanReady,
-    target: { op: "<=", value: 1.2 },
-    detail: { load_ms: withPlugins, clean_load_ms: clean, spawn_to_exit_ms: pluginsWall, clean_spawn_to_exit_ms: cleanWall },
-  });
-} finally {
-  await rm(base, { recursive: true, force: true });
+    const self = fileURLToPath(import.meta.url);
+    const start = (dir) => {
+      const started = performance.now();
+      const spawnedAt = performance.timeOrigin + started;
+      const profile = values.profile ? ["--cpu-prof", `--cpu-prof-dir=${values.profile}`] : [];
+      const child = spawnSync(process.execPath, [...profile, self, "--child", dir], { encoding: "utf8" });
+      const wallMs = performance.now() - started;
+      if (child.status !== 0) throw new Error(`worker start (${dir || "clean"}) exited ${child.status}:\n${child.stderr}`);
+      const result = JSON.parse(child.stdout);
+      const expected = dir ? PLUGINS : 0;
+      if (result.active !== expected || result.failed !== 0 || result.diagnostics !== 0 || result.answered !== Math.min(expected, 2)) {
+        throw new Error(`worker start (${dir || "clean"}): expected ${expected} active plugins answering, got ${child.stdout}`);
+      }
+      return { ...result, wallMs, readyMs: result.readyAt - spawnedAt };
+    };
+
+    const modes = { clean: "", plugins: bundle };
+    await interleaved(["clean", "plugins"], 2, (n) => start(modes[n])); // warm-up (disk cache)
+    const starts = await interleaved(["clean", "plugins"], STARTS, (n) => start(modes[n]));
+    const clean = median(starts.clean.map((s) => s.ms));
+    const withPlugins = median(starts.plugins.map((s) => s.ms));
+    const cleanWall = median(starts.clean.map((s) => s.wallMs));
+    const pluginsWall = median(starts.plugins.map((s) => s.wallMs));
+    const cleanReady = median(starts.clean.map((s) => s.readyMs));
+    const pluginsReady = median(starts.plugins.map((s) => s.readyMs));
+    table(
+      `startup: ${PLUGINS} plugins among ${PACKAGES} other packages against a clean start, ${STARTS} fresh processes each, medians`,
+      [
+        ["clean start (loadBundle(null) + createRouter)", `${clean.toFixed(2)} ms`],
+        [`${PLUGINS} plugins (loadBundle + createRouter)`, `${withPlugins.toFixed(2)} ms`],
+        ["difference per plugin", `${((withPlugins - clean) / PLUGINS).toFixed(3)} ms`],
+        [`ratio (${PLUGINS} plugins / clean)`, ratio(withPlugins / clean)],
+        ["whole process, clean (spawn to exit)", `${cleanWall.toFixed(1)} ms`],
+        [`whole process, ${PLUGINS} plugins (spawn to exit)`, `${pluginsWall.toFixed(1)} ms`],
+        ["whole process: difference per plugin", `${((pluginsWall - cleanWall) / PLUGINS).toFixed(3)} ms`],
+        [`whole process: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsWall / cleanWall)],
+        ["spawn to ready, clean", `${cleanReady.toFixed(1)} ms`],
+        [`spawn to ready, ${PLUGINS} plugins`, `${pluginsReady.toFixed(1)} ms`],
+        [`spawn to ready: ratio (${PLUGINS} plugins / clean)`, ratio(pluginsReady / cleanReady)],
+      ],
+    );
+    if (!values.json) console.log(`  every ${PLUGINS}-plugin start had all ${PLUGINS} active, none failed, routes answering: yes\n`);
+    jsonRows.push({
+      id: "startup",
+      label: `Worker start with ${PLUGINS} plugins (among ${PACKAGES} packages), spawn to ready`,
+      unit: "ms",
+      ours: pluginsReady,
+      baseline: cleanReady,
+      baselineLabel: "a clean start (no plugins)",
+      ratio: pluginsReady / cleanReady,
+      target: { op: "<=", value: 1.2 },
+      detail: { load_ms: withPlugins, clean_load_ms: clean, spawn_to_exit_ms: pluginsWall, clean_spawn_to_exit_ms: cleanWall },
+    });
+  } finally {
+    await rm(base, { recursive: true, force: true });
+  }
 }
 if (values.json) await writeFile(values.json, JSON.stringify({ rows: jsonRows }, null, 2));

@@ -11,6 +11,10 @@
  * without it at once while the old one drains. A crash nobody can be named for is restarted
  * with backoff; past the crash-loop limit the runner falls back to the last bundle that served,
  * then to no plugins. The runner never exits because of a plugin.
+ *
+ * A standby worker is forked ahead once a worker serves: a process with the runner's modules
+ * (and npm's installer) loaded that waits for its config. The next reload, or the restart after
+ * a crash, hands it the bundle, so it costs the plugins' load rather than a process start.
  */
 import cluster, { type Worker } from "node:cluster";
 import { createInterface } from "node:readline";
@@ -57,6 +61,8 @@ export interface SupervisorOptions {
   onFatal?: (error: CosmoError) => void;
   /** Called when a plugin is quarantined. */
   onQuarantine?: (plugin: FaultPlugin, fault: FaultReport) => void;
+  /** Keep a standby worker forked ahead for the next reload or restart (default true). */
+  standby?: boolean;
   /** Where the supervisor's lines go (default: consola tagged cosmo-runner). */
   logger?: SupervisorLogger;
 }
@@ -91,6 +97,8 @@ interface WorkerState {
    * line is read; attributing before then would blame nobody.
    */
   drained?: Promise<void>;
+  /** It asked for its config already (a standby does so long before it is put to use). */
+  configRequested?: boolean;
 }
 
 /** At most this long for a dead worker's fault pipe to reach its end (it normally takes < 1 ms). */
@@ -113,6 +121,8 @@ export class Supervisor {
   readonly #deaths = new Map<string, number>();
   /** The last bundle a worker served from (null: none); the first fallback. */
   #lastServed: string | null | undefined;
+  /** A worker forked ahead, waiting for its config (see the module comment). */
+  #standby: Worker | undefined;
 
   constructor(options: SupervisorOptions) {
     if (!cluster.isPrimary) throw new Error("Supervisor runs in the cluster primary only");
@@ -154,6 +164,14 @@ export class Supervisor {
   /** Drains every worker (in-flight requests finish, plugins are torn down) and waits for their exit. */
   async stop(): Promise<void> {
     this.#stopping = true;
+    // Nothing runs in a standby (no plugins, no connections): nothing to drain.
+    const standby = this.#standby;
+    this.#standby = undefined;
+    if (standby && !standby.isDead()) {
+      const exited = new Promise((resolve) => standby.once("exit", resolve));
+      standby.process.kill("SIGKILL");
+      await exited;
+    }
     await this.#queue;
     const all = [...this.#retiring, ...(this.#current ? [this.#current] : [])];
     this.#current = undefined;
@@ -205,6 +223,7 @@ export class Supervisor {
     if (old) void this.#retire(old, true);
     this.#log.info(`worker ${ready.pid} serves ${ready.url} (bundle ${ready.bundleId ?? "none"}, ${options.reason ?? "reload"})`);
     this.#options.onServing?.(ready);
+    this.#prepareStandby();
     return {
       bundle: ready.bundle,
       bundleId: ready.bundleId,
@@ -286,12 +305,7 @@ export class Supervisor {
    * the attempt with `setAside`, so the caller tries again without it.
    */
   #spawn(bundle: string | null, fallback?: string): Promise<{ worker: Worker; ready: ReadyMessage }> {
-    // COSMO_ADMIN_TOKEN must not reach plugins: an undefined value drops it from the environment.
-    const worker = cluster.fork({ COSMO_ADMIN_TOKEN: undefined });
-    // A send to a worker that just died fails with EPIPE on the worker object: without a listener
-    // that error would end the supervisor, the one process that must outlive every worker.
-    worker.on("error", (error) => this.#log.warn(`worker ${worker.process.pid}: ${errorMessage(error)}`));
-    worker.process.stdio?.[FAULT_FD]?.on("error", () => {});
+    const worker = this.#takeStandby() ?? this.#fork();
     const config: WorkerConfig = { ...this.#options.config, bundle, faultFd: FAULT_FD, ...(fallback ? { fallback } : {}) };
     const state = this.#stateOf(worker);
     const timeout = this.#options.readyTimeout ?? 60_000;
@@ -366,7 +380,48 @@ export class Supervisor {
       };
       worker.on("message", onMessage);
       worker.on("exit", onExit);
+      // A standby asked long ago: its config goes now.
+      if (state.configRequested) worker.send({ cosmo: true, type: "config", config });
     });
+  }
+
+  /** Forks a worker process; it asks for its config once its modules are loaded. */
+  #fork(): Worker {
+    // COSMO_ADMIN_TOKEN must not reach plugins: an undefined value drops it from the environment.
+    const worker = cluster.fork({ COSMO_ADMIN_TOKEN: undefined });
+    // A send to a worker that just died fails with EPIPE on the worker object: without a listener
+    // that error would end the supervisor, the one process that must outlive every worker.
+    worker.on("error", (error) => this.#log.warn(`worker ${worker.process.pid}: ${errorMessage(error)}`));
+    worker.process.stdio?.[FAULT_FD]?.on("error", () => {});
+    const state = this.#stateOf(worker);
+    const onConfigRequest = (message: unknown) => {
+      if (!isCosmoMessage(message) || message.type !== "config-request") return;
+      state.configRequested = true;
+      worker.off("message", onConfigRequest);
+      if (worker === this.#standby) worker.send({ cosmo: true, type: "warm" });
+    };
+    worker.on("message", onConfigRequest);
+    return worker;
+  }
+
+  /**
+   * Forks the standby once a worker serves (the machine is idle again). Only then: a start that
+   * failed forks its next attempt afresh, so a broken install never leaves spare processes.
+   */
+  #prepareStandby(): void {
+    if (this.#stopping || this.#standby || this.#options.standby === false) return;
+    const worker = this.#fork();
+    this.#standby = worker;
+    worker.once("exit", () => {
+      if (this.#standby === worker) this.#standby = undefined;
+    });
+  }
+
+  /** The standby, if one is alive, taken for a start (and no longer the standby). */
+  #takeStandby(): Worker | undefined {
+    const worker = this.#standby;
+    this.#standby = undefined;
+    return worker && !worker.isDead() && worker.isConnected() ? worker : undefined;
   }
 
   /** Serves a worker's reload requests, handles its faults, and notices when it dies unexpectedly. */
@@ -446,7 +501,9 @@ export class Supervisor {
       };
       this.#log.error(fallback.reason);
     }
-    const delay = quarantined ? 0 : Math.min(250 * 2 ** Math.min(this.#crashes.length - 1, 6), 10_000);
+    // The first crash in the window restarts at once (on the standby: no gap worth a wait);
+    // backoff from the second on.
+    const delay = quarantined || this.#crashes.length <= 1 ? 0 : Math.min(250 * 2 ** Math.min(this.#crashes.length - 2, 6), 10_000);
     this.#log.warn(`worker ${reason}; restarting in ${delay} ms`);
     setTimeout(() => {
       if (this.#stopping || this.#current) return; // stopped, or a reload already replaced it

@@ -4,6 +4,7 @@
  * primary says: drain and exit, or deliver the outcome of a reload it asked for.
  */
 import { fileURLToPath } from "node:url";
+import { preloadInstaller } from "@cosmo/bundler";
 import { createError, isCosmoError, type PluginService } from "@cosmo/core";
 import { logAccess } from "../http/access-log";
 import { createLogger, getLogger, useLogger, type Logger } from "../logger";
@@ -83,6 +84,8 @@ const configReceived = new Promise<WorkerConfig>((resolve) => (configured = reso
 process.on("message", (message: unknown) => {
   if (!isCosmoMessage(message)) return;
   if (message.type === "config") configured?.(message.config);
+  // A standby has time before its config comes: npm's installer is then ready for its first apply.
+  if (message.type === "warm") void preloadInstaller();
   if (message.type === "exit-ok") exitOk?.();
   if (message.type === "drain") void stop(message.handover);
   if (message.type === "reload-result") {

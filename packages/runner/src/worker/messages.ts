@@ -78,6 +78,16 @@ export interface ConfigMessage {
   config: WorkerConfig;
 }
 
+/**
+ * The primary's answer to ConfigRequestMessage when the worker is a standby (started ahead so a
+ * reload or a crash does not wait for a process start): load what an apply needs (npm's
+ * installer) while idle; the config follows when the worker is put to use.
+ */
+export interface WarmMessage {
+  cosmo: true;
+  type: "warm";
+}
+
 /** A worker reports a fault (attributed to a plugin when it could be). */
 export interface FaultMessage {
   cosmo: true;
@@ -162,6 +172,7 @@ export interface ExitOkMessage {
 export type CosmoMessage =
   | ConfigRequestMessage
   | ConfigMessage
+  | WarmMessage
   | FaultMessage
   | ReadyMessage
   | StartFailedMessage
