@@ -34,7 +34,7 @@ import {
   type SerializedError,
   type WorkerConfig,
 } from "./worker/messages";
-import { bundleToLoad } from "./worker/plugins";
+import { bundleToLoad } from "./bundle-to-load";
 
 /** Options of a Supervisor. */
 export interface SupervisorOptions {

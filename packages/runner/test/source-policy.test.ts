@@ -1,5 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
-import { sourcePolicyFromEnv } from "../src/operations/source-policy";
+import { sourcePolicyFromArgs, sourcePolicyFromEnv } from "../src/operations/source-policy";
 import { useCliEnv } from "./helpers/cli-env";
 import { runCli } from "./helpers/runner-process";
 
@@ -8,6 +8,13 @@ describe("source policy", () => {
     expect(sourcePolicyFromEnv({})).toMatchObject({ allowGit: false, allowRemote: true });
     expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" })).toMatchObject({ allowGit: true, allowRemote: false });
     expect(sourcePolicyFromEnv({ COSMO_ALLOW_GIT: "false", COSMO_ALLOW_REMOTE: "" })).toMatchObject({ allowGit: false, allowRemote: true });
+  });
+
+  it("lets a flag given win over the environment, and leaves the environment unwritten", () => {
+    const env = { COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" };
+    expect(sourcePolicyFromArgs({ "allow-git": false }, env)).toEqual({ allowGit: false, allowRemote: false });
+    expect(sourcePolicyFromArgs({ "allow-remote": true }, {})).toEqual({ allowGit: false, allowRemote: true });
+    expect(env).toEqual({ COSMO_ALLOW_GIT: "1", COSMO_ALLOW_REMOTE: "0" });
   });
 
   describe("from the CLI", () => {

@@ -7,7 +7,7 @@ import { createConsola, type ConsolaInstance } from "consola";
 import { resolveDataDir } from "../data-dir";
 import { absoluteSource } from "../operations/add";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
-import { applySourcePolicyArgs, sourcePolicyArgs } from "../operations/source-policy";
+import { sourcePolicyArgs, sourcePolicyFromArgs } from "../operations/source-policy";
 import { createPluginStore, resolveStoreUrl } from "../store/create";
 import type { PluginRecord, PluginStore } from "../store/types";
 
@@ -50,12 +50,11 @@ export interface CliContext {
 /** Opens the store of the data dir the flags name (same defaults as `start`). */
 export async function openContext(args: CommonArgs): Promise<CliContext> {
   const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
-  applySourcePolicyArgs(args);
   const store = await createPluginStore(resolveStoreUrl(args.store), { dataDir });
   return {
     dataDir,
     store,
-    ops: createOperationsContext({ dataDir, store }),
+    ops: createOperationsContext({ dataDir, store, sourcePolicy: sourcePolicyFromArgs(args) }),
     json: Boolean(args.json),
     close: () => store.close(),
   };

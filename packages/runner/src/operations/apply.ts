@@ -14,7 +14,7 @@ import { asGeneration, currentGeneration, markBundle, newGeneration, publishGene
 import { failureText } from "./install";
 import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
-import { sourcePolicyFromEnv } from "./source-policy";
+import { bundlerSourcePolicy } from "./source-policy";
 
 /** What `bundle` wrote. */
 export interface BundleSummary {
@@ -50,7 +50,7 @@ export async function bundlePlugins(ctx: OperationsContext, sources?: string[]):
     dataDir: ctx.dataDir,
     npmOptions: await ctx.npmOptions(),
     // The policy the check applied: a source it let in must also bundle (git with the opt-in).
-    ...sourcePolicyFromEnv(),
+    ...bundlerSourcePolicy(ctx.sourcePolicy),
   });
   const file = await writeBundledManifest(ctx.dataDir, bundle.manifest);
   return { file, sources: set, plugins: bundle.plugins.map((p) => p.name) };

@@ -6,7 +6,7 @@
 import { createChecker, loadNpmConfig, type Checker, type NpmOptions } from "@cosmo/bundler";
 import type { PluginStore } from "../store/types";
 import { runnerPackageDir } from "./host";
-import { sourcePolicyFromEnv } from "./source-policy";
+import { bundlerSourcePolicy, sourcePolicyFromEnv, type RunnerSourcePolicy } from "./source-policy";
 
 /** Inputs of `createOperationsContext`. */
 export interface OperationsContextOptions {
@@ -16,6 +16,8 @@ export interface OperationsContextOptions {
   hostDir?: string;
   /** npm's flat options; default the user's npm config (npm_config_*, .npmrc), read once. */
   npmOptions?: NpmOptions;
+  /** Which kinds of source are accepted; default the environment's (COSMO_ALLOW_GIT, COSMO_ALLOW_REMOTE). */
+  sourcePolicy?: RunnerSourcePolicy;
 }
 
 /** The shared state of the operations in one process. */
@@ -23,6 +25,8 @@ export interface OperationsContext {
   readonly dataDir: string;
   readonly store: PluginStore;
   readonly hostDir: string;
+  /** Which kinds of source the check, bundle and follow accept. */
+  readonly sourcePolicy: RunnerSourcePolicy;
   /** The user's npm config as npm's flat options (registry, scoped registries, auth, cache...). */
   npmOptions(): Promise<NpmOptions>;
   /** The process's one Checker, created on first use. */
@@ -38,6 +42,7 @@ export interface OperationsContext {
 /** Creates the operations' context for a data dir and store. */
 export function createOperationsContext(options: OperationsContextOptions): OperationsContext {
   const hostDir = options.hostDir ?? runnerPackageDir();
+  const sourcePolicy = options.sourcePolicy ?? sourcePolicyFromEnv();
   let npm: Promise<NpmOptions> | undefined = options.npmOptions ? Promise.resolve(options.npmOptions) : undefined;
   let checker: Promise<Checker> | undefined;
   let tail: Promise<unknown> = Promise.resolve();
@@ -47,10 +52,11 @@ export function createOperationsContext(options: OperationsContextOptions): Oper
     dataDir: options.dataDir,
     store: options.store,
     hostDir,
+    sourcePolicy,
     npmOptions,
     checker: () =>
       (checker ??= npmOptions().then((npmOpts) =>
-        createChecker({ host: hostDir, npmOptions: npmOpts, dataDir: options.dataDir, ...sourcePolicyFromEnv() }),
+        createChecker({ host: hostDir, npmOptions: npmOpts, dataDir: options.dataDir, ...bundlerSourcePolicy(sourcePolicy) }),
       )),
     serial<T>(work: () => Promise<T>): Promise<T> {
       const run = tail.then(work, work);

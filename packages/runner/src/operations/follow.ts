@@ -10,7 +10,7 @@ import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo
 import type { OperationsContext } from "./context";
 import { currentGeneration, isNewer, markBundle, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
 import { writeTrackingFromModel } from "./plugin-set";
-import { sourcePolicyFromEnv } from "./source-policy";
+import { bundlerSourcePolicy } from "./source-policy";
 
 /** Where a runner stands in the fleet, for /health. */
 export interface FollowStatus {
@@ -58,7 +58,7 @@ export async function installGeneration(ctx: OperationsContext, generation: Gene
     sources: generation.sources,
     dataDir: ctx.dataDir,
     npmOptions: await ctx.npmOptions(),
-    ...sourcePolicyFromEnv(),
+    ...bundlerSourcePolicy(ctx.sourcePolicy),
   });
   const result = await syncLockfile({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: generation.lockfile, npmOptions: await ctx.npmOptions() });
   await markBundle(result.path, generation);

@@ -4,8 +4,9 @@
  * installs one; git only when the operator opts in, because a git source runs the repository's
  * own build (prepare) and can change under the same name.
  *
- * Flags set the environment (`--allow-git` → COSMO_ALLOW_GIT=1), so the supervisor's workers and
- * a CLI run with the same variables see the same policy.
+ * The CLI resolves the policy once (flags, else the environment, else the defaults) and hands it
+ * on as data: to the operations' context, and to server workers in their WorkerConfig, so a
+ * worker checks, bundles and follows under exactly the policy `start` was given.
  */
 import type { SourcePolicy } from "@cosmo/bundler";
 
@@ -14,20 +15,29 @@ export const ALLOW_GIT_ENV = "COSMO_ALLOW_GIT";
 /** Env var that refuses remote tarball URLs when "0"/"false". */
 export const ALLOW_REMOTE_ENV = "COSMO_ALLOW_REMOTE";
 
+/** The runner's source policy: what a WorkerConfig and an OperationsContext carry. */
+export interface RunnerSourcePolicy {
+  /** Git sources are accepted (default off). */
+  allowGit: boolean;
+  /** Remote tarball URLs are accepted (default on). */
+  allowRemote: boolean;
+}
+
+/** The policy when neither flags nor environment say otherwise. */
+export const DEFAULT_SOURCE_POLICY: Readonly<RunnerSourcePolicy> = { allowGit: false, allowRemote: true };
+
 const truthy = (v: string | undefined, fallback: boolean) =>
   v === undefined || v.trim() === "" ? fallback : !["0", "false", "no", "off"].includes(v.trim().toLowerCase());
 
-/** The source policy in force: the environment, with git off and remote tarballs on by default. */
-export function sourcePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): Required<Pick<SourcePolicy, "allowGit" | "allowRemote" | "optIn">> {
+/** The policy the environment sets, with git off and remote tarballs on by default. */
+export function sourcePolicyFromEnv(env: NodeJS.ProcessEnv = process.env): RunnerSourcePolicy {
   return {
-    allowGit: truthy(env[ALLOW_GIT_ENV], false),
-    allowRemote: truthy(env[ALLOW_REMOTE_ENV], true),
-    // What a refused source's hint tells the runner's operator to do.
-    optIn: { git: `--allow-git, or ${ALLOW_GIT_ENV}=1`, remote: `drop --no-allow-remote / ${ALLOW_REMOTE_ENV}=0` },
+    allowGit: truthy(env[ALLOW_GIT_ENV], DEFAULT_SOURCE_POLICY.allowGit),
+    allowRemote: truthy(env[ALLOW_REMOTE_ENV], DEFAULT_SOURCE_POLICY.allowRemote),
   };
 }
 
-/** citty flags for the policy; `applySourcePolicyArgs` turns them into the env. */
+/** citty flags for the policy; `sourcePolicyFromArgs` reads them. */
 export const sourcePolicyArgs = {
   "allow-git": { type: "boolean", description: `Accept git sources (default: off; env ${ALLOW_GIT_ENV}=1)` },
   "allow-remote": {
@@ -36,8 +46,23 @@ export const sourcePolicyArgs = {
   },
 } as const;
 
-/** Writes the flags given into the environment (an absent flag leaves the env as it is). */
-export function applySourcePolicyArgs(args: { "allow-git"?: boolean; "allow-remote"?: boolean }): void {
-  if (args["allow-git"] !== undefined) process.env[ALLOW_GIT_ENV] = args["allow-git"] ? "1" : "0";
-  if (args["allow-remote"] !== undefined) process.env[ALLOW_REMOTE_ENV] = args["allow-remote"] ? "1" : "0";
+/** The policy a command runs under: each flag given wins over the environment. */
+export function sourcePolicyFromArgs(
+  args: { "allow-git"?: boolean; "allow-remote"?: boolean },
+  env: NodeJS.ProcessEnv = process.env,
+): RunnerSourcePolicy {
+  const fromEnv = sourcePolicyFromEnv(env);
+  return {
+    allowGit: args["allow-git"] ?? fromEnv.allowGit,
+    allowRemote: args["allow-remote"] ?? fromEnv.allowRemote,
+  };
+}
+
+/** The policy as the bundler takes it, with the hint a refused source gives the runner's operator. */
+export function bundlerSourcePolicy(policy: RunnerSourcePolicy): Required<Pick<SourcePolicy, "allowGit" | "allowRemote" | "optIn">> {
+  return {
+    allowGit: policy.allowGit,
+    allowRemote: policy.allowRemote,
+    optIn: { git: `--allow-git, or ${ALLOW_GIT_ENV}=1`, remote: `drop --no-allow-remote / ${ALLOW_REMOTE_ENV}=0` },
+  };
 }

@@ -6,6 +6,7 @@
 import { createError, isCosmoError, type CosmoErrorCode } from "@cosmo/core";
 import type { FaultReport } from "./fault";
 import type { LogOptions } from "../logger";
+import type { RunnerSourcePolicy } from "../operations/source-policy";
 
 /**
  * Everything a server worker needs to start. The primary hands it over IPC (a ConfigMessage),
@@ -37,6 +38,8 @@ export interface WorkerConfig {
   log?: LogOptions;
   /** GET admin routes need the token too (see authGuard); `start` sets it beyond loopback. */
   guardReads?: boolean;
+  /** Which kinds of plugin source install, apply and following accept (`--allow-git`, `--allow-remote`). */
+  sourcePolicy?: RunnerSourcePolicy;
 }
 
 

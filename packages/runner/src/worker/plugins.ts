@@ -1,11 +1,11 @@
 /**
- * Startup loading: the plugins of one bundle, discovered and set up in a fresh PluginService.
+ * Startup loading: the plugins of one bundle, discovered and set up in a fresh PluginService
+ * (which bundle: bundle-to-load.ts).
  * A plugin that fails is recorded as `failed` by the service and the others still load; only the
  * process-level failures of a plugin (exiting the process, blocking it) stop a worker's start.
  */
 import { basename, join } from "node:path";
-import { currentBundle } from "@cosmo/bundler";
-import { createError, discoverPlugins, isCosmoError, loadPlugins, PluginService, type Diagnostic, type PluginLogger } from "@cosmo/core";
+import { createError, discoverPlugins, loadPlugins, PluginService, type Diagnostic, type PluginLogger } from "@cosmo/core";
 import type { Storage } from "unstorage";
 import type { ContainmentState, SetAside } from "../containment/state";
 import type { FaultPlugin } from "./fault";
@@ -36,21 +36,6 @@ export interface LoadBundleOptions {
 }
 
 /**
- * The bundle a new worker should load: none for a clean start, else the current bundle's
- * realpath (resolved once, so a sync landing meanwhile cannot mix two bundles in one worker),
- * or none when nothing was ever synced: a fresh runner starts with no plugins, not an error.
- */
-export async function bundleToLoad(dataDir: string, clean: boolean): Promise<string | null> {
-  if (clean) return null;
-  try {
-    return await currentBundle(dataDir);
-  } catch (error) {
-    if (isCosmoError(error) && error.code === "COSMO_E_NO_BUNDLE") return null;
-    throw error;
-  }
-}
-
-/**
  * Discovers the plugins in `<bundle>/node_modules` and sets each up in a new PluginService whose
  * `storage` (default: memory) backs every plugin's `ctx.storage`.
  */
@@ -70,10 +55,8 @@ export async function loadBundle(bundle: string | null, logger: PluginLogger, op
     return false;
   });
   options.onDiscovered?.(toLoad.map((p) => ({ name: p.manifest.name, package: p.packageName })));
+  // A plugin that fails is logged by the service itself, with its code, as it fails.
   await loadPlugins(toLoad, service);
-  for (const info of service.list()) {
-    if (info.status === "failed") logger.error(`plugin ${info.name} failed: ${info.error?.code} ${info.error?.message}`);
-  }
   return { service, bundle, bundleId: basename(bundle), diagnostics, setAside };
 }
 

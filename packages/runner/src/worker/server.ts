@@ -67,7 +67,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     throw error;
   }
   const requestReload = options.requestReload;
-  const ops = createOperationsContext({ dataDir: config.dataDir, store });
+  const ops = createOperationsContext({ dataDir: config.dataDir, store, sourcePolicy: config.sourcePolicy });
   const operations = workerOperations({
     operations: ops,
     dataDir: config.dataDir,

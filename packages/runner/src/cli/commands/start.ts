@@ -15,10 +15,10 @@ import { isLoopbackAddress } from "../../http/guards";
 import { createLogger, getLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
 import { loadAdminToken, saveAdminToken } from "../../token";
 import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
-import { bundleToLoad } from "../../worker/plugins";
+import { bundleToLoad } from "../../bundle-to-load";
 import { usageError } from "../index";
 import { serveSingleProcess } from "../single-process";
-import { applySourcePolicyArgs, sourcePolicyArgs } from "../../operations/source-policy";
+import { sourcePolicyArgs, sourcePolicyFromArgs } from "../../operations/source-policy";
 import { createPluginStore, resolveStoreUrl } from "../../store/create";
 import { unservedReasons } from "../../operations/served";
 import { commonArgs } from "../shared";
@@ -120,8 +120,6 @@ export default defineCommand({
     const log = useLogger(createLogger(parseLogOptions(args)));
     const json = log.options.format === "json";
     const port = parsePort(String(args.port));
-    // Workers inherit the environment, so they check sources under the same policy.
-    applySourcePolicyArgs(args);
     const host = String(args.host);
     const dataDir = resolveDataDir({ dataDir: args["data-dir"] });
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
@@ -147,6 +145,8 @@ export default defineCommand({
       log: log.options,
       // Beyond loopback, the plugin list and its sources are nobody else's business.
       guardReads: args["read-auth"] ?? !isLoopbackAddress(host),
+      // Workers check, bundle and follow under the policy given here (flags, else the environment).
+      sourcePolicy: sourcePolicyFromArgs(args),
     };
 
     // A crash of this process must not leave runner.json pointing at nothing.
