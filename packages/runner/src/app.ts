@@ -13,6 +13,9 @@ import type { PluginStore } from "./store/types";
 /** Default cap on request bodies: 1 MiB is far more than any admin request needs. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
+/** Default cap on an offline bundle uploaded to `POST /plugins/import`: it holds every tarball of the set. */
+export const DEFAULT_IMPORT_LIMIT = 512 * 1024 * 1024;
+
 /** Options of `createApp`. */
 export interface CreateAppOptions {
   store: PluginStore;
@@ -22,6 +25,10 @@ export interface CreateAppOptions {
   allowedHosts?: string[];
   /** Largest request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Largest offline bundle `POST /plugins/import` takes, in bytes (default 512 MiB). */
+  importLimit?: number;
+  /** The data dir: an uploaded offline bundle is kept under it while it is imported. */
+  dataDir?: string;
   /** The RPC work; each operation given adds its endpoint (see PluginOperations). */
   operations?: Partial<PluginOperations>;
   /** Where stacks of unexpected errors go (default: the process's logger). */
@@ -53,7 +60,8 @@ export function createApp(options: CreateAppOptions): H3 {
 
   app.use(hostGuard(options.allowedHosts));
   app.use(authGuard(options.token, { guardReads: options.guardReads }));
-  app.use(bodyLimitGuard(bodyLimit));
+  const importLimit = options.importLimit ?? DEFAULT_IMPORT_LIMIT;
+  app.use(bodyLimitGuard((event) => (event.url.pathname === "/plugins/import" ? importLimit : bodyLimit)));
 
   app.get("/health", (event) => {
     // Guarded reads: a probe without the token learns that the runner is up, nothing more.
@@ -70,6 +78,6 @@ export function createApp(options: CreateAppOptions): H3 {
   app.get("/openapi.json", () => createOpenApiDocument());
 
   registerPage(app);
-  registerPluginRoutes(app, { store: options.store, operations: options.operations, toErrorResponse });
+  registerPluginRoutes(app, { store: options.store, dataDir: options.dataDir, operations: options.operations, toErrorResponse });
   return app;
 }

@@ -34,4 +34,6 @@ export interface PluginOperations {
   outdated(): Promise<unknown>;
   /** `POST /plugins/export`: the offline bundle (set, lockfile, tarballs) as a .tgz stream. */
   exportBundle(): Promise<Readable>;
+  /** `POST /plugins/import`: installs an offline bundle (a .tgz file on disk) offline, serves it and publishes it. */
+  importBundle(file: string): Promise<unknown>;
 }

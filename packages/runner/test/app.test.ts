@@ -226,6 +226,7 @@ describe("admin API over HTTP", () => {
         exportBundle: vi.fn(async () => Readable.from([Buffer.from("archive")])),
         upgrade: vi.fn(async (r: PluginRecord, o: { version?: string }) => ({ ...r, upgrade: { to: o.version ?? "latest" } })),
         outdated: vi.fn(async () => ({ plugins: [] })),
+        importBundle: vi.fn(async () => ({ imported: true })),
       };
     }
 

@@ -4,13 +4,13 @@
  * own. Regression: `plugins install` ran its own check with its own npm config while a runner was
  * up; the check passed, the runner's apply then failed against another registry.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
 import { registryEnv } from "../../bundler/test/helpers/registry";
 import type {} from "../../bundler/test/setup/registry";
-import { api, cli } from "./helpers/e2e";
+import { api, cli, freshRequest } from "./helpers/e2e";
 import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 describe("the CLI through a running runner", { timeout: 120_000 }, () => {
@@ -76,5 +76,70 @@ describe("the CLI through a running runner", { timeout: 120_000 }, () => {
     const uninstalled = await run(["plugins", "uninstall", "plugin-ok"]);
     expect(uninstalled.code).toBe(0);
     expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe("");
+  });
+
+  /** What the API and the CLI each say of the records: they must never disagree. */
+  async function bothViews() {
+    const token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
+    const pick = (p: { id: string; install_status: string; version: string | null; source: string }) => [p.id, p.install_status, p.version, p.source];
+    const viaApi = (await api(runner.url, "GET", "/plugins", { token })).body.plugins.map(pick);
+    const viaCli = JSON.parse((await run(["plugins", "list", "--json"])).stdout).plugins.map(pick);
+    return { viaApi, viaCli };
+  }
+
+  it("asks outdated and upgrades through the runner (its npm config); the API and the CLI agree after", async () => {
+    expect(await run(["plugins", "install", "plugin-versions@1.0.0", "--apply"])).toMatchObject({ code: 0 });
+    const token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
+    const outdated = await run(["plugins", "outdated", "--json"]);
+    expect(outdated.stderr).not.toContain("COSMO_E");
+    expect(outdated.code).toBe(0);
+    expect(JSON.parse(outdated.stdout).plugins).toEqual((await api(runner.url, "GET", "/plugins/outdated", { token })).body.plugins);
+    expect(JSON.parse(outdated.stdout).plugins[0]).toMatchObject({ name: "plugin-versions", current: "1.0.0", fits: "1.2.0" });
+
+    const upgraded = await run(["plugins", "upgrade", "plugin-versions", "--apply", "--json"]);
+    expect(upgraded.stderr).not.toContain("COSMO_E");
+    expect(upgraded.code).toBe(0);
+    const body = JSON.parse(upgraded.stdout);
+    expect(body).toMatchObject({ name: "plugin-versions", version: "1.2.0", upgrade: { from: "1.0.0", to: "1.2.0", changed: true }, apply: { via: "runner" } });
+    expect((await freshRequest(`${runner.url}/versions/version`)).body).toEqual({ version: "1.2.0" });
+    const health = (await freshRequest(`${runner.url}/health`)).body as { generation?: { serving: string | null } };
+    expect(health.generation?.serving).toBe(body.apply.result.generation);
+    const { viaApi, viaCli } = await bothViews();
+    expect(viaCli).toEqual(viaApi);
+  });
+
+  it("imports an offline bundle through the runner: it serves it, publishes its generation, and the API and the CLI agree", async () => {
+    const token = (await readFile(join(dataDir, "admin-token"), "utf8")).trim();
+    const exported = await fetch(`${runner.url}/plugins/export`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect(exported.status).toBe(200);
+    const archive = join(npmDir, "set.tgz");
+    await writeFile(archive, Buffer.from(await exported.arrayBuffer()));
+    // The set moves on (plugin-versions leaves it); the import brings it back, through the runner.
+    expect(await run(["plugins", "uninstall", "plugin-versions", "--apply"])).toMatchObject({ code: 0 });
+    expect((await freshRequest(`${runner.url}/versions/version`)).status).toBe(404);
+
+    const imported = await run(["import", archive, "--json"]);
+    expect(imported.stderr).not.toContain("COSMO_E");
+    expect(imported.code).toBe(0);
+    const body = JSON.parse(imported.stdout);
+    expect(body).toMatchObject({ via: "runner", sources: ["plugin-versions@1.2.0"], plugins: ["plugin-versions"], published: true });
+    expect((await freshRequest(`${runner.url}/versions/version`)).body).toEqual({ version: "1.2.0" });
+    const health = (await freshRequest(`${runner.url}/health`)).body as { generation?: { serving: string | null } };
+    expect(health.generation?.serving).toBe(body.generation);
+    expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe("plugin-versions@1.2.0\n");
+    const { viaApi, viaCli } = await bothViews();
+    expect(viaCli).toEqual(viaApi);
+    expect(viaApi.find((p: unknown[]) => p[3] === "plugin-versions@1.0.0")).toMatchObject([expect.any(String), "installed", "1.2.0", "plugin-versions@1.0.0"]);
+  });
+
+  it("refuses through the runner a body that is no offline bundle, with 422 COSMO_E_IMPORT_INVALID, changing nothing", async () => {
+    const junk = join(npmDir, "junk.tgz");
+    await writeFile(junk, "not an archive");
+    const before = await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8");
+    const refused = await run(["import", junk]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain("COSMO_E_IMPORT_INVALID");
+    expect(await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).toBe(before);
+    expect((await freshRequest(`${runner.url}/versions/version`)).body).toEqual({ version: "1.2.0" });
   });
 });

@@ -4,7 +4,7 @@
  * install elsewhere is refused naming the plugin; a runner killed and restarted catches up; a
  * stopped redis is a 503 within the store timeout and the fleet recovers by itself.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
@@ -135,5 +135,102 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
     }
     await until("the store answers again", async () => (await call(a, "GET", "/plugins")).status === 200);
     expect((await call(b, "GET", "/plugins")).status).toBe(200);
+  });
+
+  /** The set version of every generation a runner's bundles hold, by generation id. */
+  async function setVersions(m: Member): Promise<Map<string, number>> {
+    const found = new Map<string, number>();
+    const root = join(m.dataDir, "bundle.versions");
+    for (const dir of await readdir(root).catch(() => [] as string[])) {
+      const marker = await readFile(join(root, dir, "cosmo-generation.json"), "utf8").catch(() => null);
+      if (marker) found.set(JSON.parse(marker).id, JSON.parse(marker).set_version);
+    }
+    return found;
+  }
+
+  it("settles concurrent install+applies on three runners on one generation: only forward, one lockfile, no plugin lost", async () => {
+    const plugins = ["plugin-versions@1.0.0", "plugin-scripts", "plugin-own-shared-lib"];
+    // What each runner serves, sampled while the applies race (a figure of the walk, not a timing).
+    const seen: string[][] = fleet.map(() => []);
+    // Set versions by generation id, read when an id is first seen (old bundles are pruned later).
+    const versions = new Map<string, number>();
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        await Promise.all(
+          fleet.map(async (m, i) => {
+            const serving = (await health(m).catch(() => undefined))?.generation?.serving;
+            if (!serving || seen[i]!.at(-1) === serving) return;
+            seen[i]!.push(serving);
+            if (!versions.has(serving)) for (const [id, v] of await setVersions(m)) versions.set(id, v);
+          }),
+        );
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    })();
+    const results = await Promise.all(
+      fleet.map(async (m, i) => {
+        const added = await call(m, "POST", "/plugins", { source: plugins[i] });
+        expect(added.status).toBe(201);
+        return call(m, "POST", `/plugins/${added.body.id}/install`, { apply: true });
+      }),
+    );
+    for (const r of results) expect(r.status, JSON.stringify(r.body)).toBe(200);
+    // The newest generation any of them made holds all three (installs take the set lock in turn).
+    const stored = (await call(fleet[0]!, "GET", "/plugins/report")).body;
+    const lines = stored.tracking.sources as string[];
+    for (const name of ["plugin-versions", "plugin-scripts", "plugin-own-shared-lib"]) expect(lines.some((l) => l.startsWith(`${name}@`))).toBe(true);
+    const generations = results.map((r) => r.body.apply.generation as string);
+    let final: string | undefined;
+    await until("all three runners serve one generation holding the three plugins", async () => {
+      const serving = await Promise.all(fleet.map(async (m) => (await health(m)).generation?.serving));
+      if (!serving[0] || serving.some((s) => s !== serving[0])) return false;
+      const locks = await Promise.all(fleet.map(servedLock));
+      final = serving[0];
+      return ["plugin-versions", "plugin-scripts", "plugin-own-shared-lib"].every((n) => `node_modules/${n}` in locks[0]!);
+    });
+    sampling = false;
+    await sampler;
+    expect(generations).toContain(final);
+    const locks = await Promise.all(fleet.map(servedLock));
+    expect(locks[1]).toEqual(locks[0]);
+    expect(locks[2]).toEqual(locks[0]);
+    expect(Object.keys(locks[0]!)).toEqual(expect.arrayContaining(["node_modules/plugin-ok", "node_modules/plugin-peer-shared-2"]));
+    for (const [i, m] of fleet.entries()) {
+      const walk = seen[i]!.map((id) => versions.get(id) ?? -1);
+      console.log(`runner ${i} served set versions ${walk.join(" -> ")}`);
+      // Never back to an older set.
+      expect(walk).not.toContain(-1);
+      expect(walk).toEqual([...walk].sort((x, y) => x - y));
+      expect((await freshRequest(`${m.proc!.url}/versions/version`)).body).toEqual({ version: "1.0.0" });
+    }
+  });
+
+  it("follows an import made on one runner: every runner serves the imported set's lockfile", async () => {
+    const [a, b] = fleet as [Member, Member, Member];
+    const exported = await fetch(`${a.proc!.url}/plugins/export`, { method: "POST", headers: { authorization: `Bearer ${a.token}` } });
+    expect(exported.status).toBe(200);
+    const archive = new Uint8Array(await exported.arrayBuffer());
+    // The set moves on (plugin-scripts leaves), then the import on another runner brings it back.
+    const scripts = ((await call(a, "GET", "/plugins")).body.plugins as { id: string; name: string }[]).find((p) => p.name === "plugin-scripts")!;
+    expect((await call(a, "POST", `/plugins/${scripts.id}/uninstall`, { apply: true })).status).toBe(200);
+    const file = join(npmDir, "fleet-set.tgz");
+    await writeFile(file, archive);
+    const res = await fetch(`${b.proc!.url}/plugins/import`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${b.token}`, "content-type": "application/gzip" },
+      body: await readFile(file),
+    });
+    const imported = (await res.json()) as { generation: string; published: boolean; sources: string[] };
+    expect(res.status, JSON.stringify(imported)).toBe(200);
+    expect(imported.published).toBe(true);
+    expect(imported.sources.some((s) => s.startsWith("plugin-scripts@"))).toBe(true);
+    for (const m of fleet) {
+      await until(`runner ${m.port} serves the imported generation`, async () => (await health(m)).generation?.serving === imported.generation);
+    }
+    const locks = await Promise.all(fleet.map(servedLock));
+    expect(Object.keys(locks[0]!)).toContain("node_modules/plugin-scripts");
+    expect(locks[1]).toEqual(locks[0]);
+    expect(locks[2]).toEqual(locks[0]);
   });
 });

@@ -9,6 +9,7 @@ import {
   applyResultSchema,
   createPluginBody,
   healthSchema,
+  importResultSchema,
   installedSchema,
   openApiDocumentSchema,
   pluginListSchema,
@@ -132,6 +133,17 @@ export const endpoints: readonly Endpoint[] = [
     auth: "admin",
     success: { status: 200, description: "The archive (application/gzip)" },
     errors: ["COSMO_E_NO_BUNDLE", "COSMO_E_INTEGRITY", "COSMO_E_RESOLVE_FAILED"],
+  },
+  {
+    method: "post",
+    path: "/plugins/import",
+    operationId: "importPlugins",
+    summary: "Install an offline bundle (.tgz, the request body as application/gzip) offline, serve it, and publish it as the set's generation",
+    description:
+      "The body is the archive `cosmo-runner export` or `POST /plugins/export` made (up to 512 MiB). Tarballs are checked against their pinned integrity and nothing is asked of a registry; the set becomes the archive's. Runners sharing the store follow the generation.",
+    auth: "admin",
+    success: { status: 200, schema: importResultSchema, description: "The imported set serves" },
+    errors: ["COSMO_E_IMPORT_INVALID", "COSMO_E_INTEGRITY", "COSMO_E_SYNC_FAILED", "COSMO_E_WORKER_START_FAILED", "COSMO_E_BODY_TOO_LARGE"],
   },
   {
     method: "post",

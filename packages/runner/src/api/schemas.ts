@@ -207,6 +207,21 @@ export const outdatedSchema = named("Outdated", z.object({
   })),
 }));
 
+/** `POST /plugins/import`: what the import installed, the generation it published and the reload that serves it. */
+export const importResultSchema = named("ImportResult", z
+  .object({
+    sources: z.array(z.string()).describe("The set now tracked, in order"),
+    plugins: z.array(z.string()).describe("Package name of each plugin"),
+    bundle: z.string().describe("The new bundle's id"),
+    lockfile: z.string(),
+    changed: z.boolean(),
+    generation: z.string().describe("The generation the import made; runners sharing the store install its lockfile"),
+    published: z.boolean().describe("False when a newer set's generation was already current"),
+    took_ms: z.number(),
+    reload: reloadResultSchema.optional(),
+  })
+  .loose());
+
 /** `GET /plugins/installed`: the plugins the running worker has registered. */
 export const installedSchema = named("InstalledPlugins", z
   .object({
@@ -258,4 +273,5 @@ export type InstalledBody = z.infer<typeof installedSchema>;
 export type ReportBody = z.infer<typeof reportSchema>;
 export type UpgradeResultBody = z.infer<typeof upgradeResultSchema>;
 export type OutdatedBody = z.infer<typeof outdatedSchema>;
+export type ImportResultBody = z.infer<typeof importResultSchema>;
 export type ErrorBody = z.infer<typeof errorBodySchema>;

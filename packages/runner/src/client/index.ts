@@ -12,6 +12,7 @@ import type {
   ApplyResultBody,
   ErrorBody,
   HealthBody,
+  ImportResultBody,
   InstalledBody,
   PluginListBody,
   PluginRecordBody,
@@ -26,6 +27,7 @@ export type {
   ApplyResultBody,
   ErrorBody,
   HealthBody,
+  ImportResultBody,
   InstalledBody,
   OutdatedBody,
   PluginListBody,
@@ -86,6 +88,8 @@ export interface RunnerClient {
   outdatedPlugins(): Promise<OutdatedBody>;
   /** `POST /plugins/export`: the offline bundle (.tgz) as bytes. */
   exportPlugins(): Promise<Uint8Array>;
+  /** `POST /plugins/import`: installs an offline bundle's bytes offline, serves and publishes it. */
+  importPlugins(archive: Uint8Array): Promise<ImportResultBody>;
   /** Any endpoint: resolves to the parsed JSON of a 2xx (undefined for 204), rejects with the coded error otherwise. */
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
 }
@@ -110,10 +114,12 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json", ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (body !== undefined) headers["content-type"] = "application/json";
+    // Bytes (an offline bundle) go as they are; anything else as JSON.
+    const raw = body instanceof Uint8Array;
+    if (body !== undefined) headers["content-type"] = raw ? "application/gzip" : "application/json";
     let response: Response;
     try {
-      response = await doFetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      response = await doFetch(new URL(path, base), { method, headers, body: body === undefined ? undefined : raw ? (body as Uint8Array<ArrayBuffer>) : JSON.stringify(body) });
     } catch (error) {
       throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: errorMessage((error as Error).cause ?? error) }, { cause: error });
     }
@@ -154,6 +160,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     report: () => request("GET", "/plugins/report"),
     upgradePlugin: (pluginId, opts) => request("POST", `/plugins/${id(pluginId)}/upgrade`, optional(opts)),
     outdatedPlugins: () => request("GET", "/plugins/outdated"),
+    importPlugins: (archive) => request("POST", "/plugins/import", archive),
     exportPlugins: async () => {
       const headers: Record<string, string> = { ...options.headers };
       if (options.token) headers.authorization = `Bearer ${options.token}`;

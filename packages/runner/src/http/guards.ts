@@ -85,10 +85,11 @@ export function isLoopbackAddress(host: string): boolean {
 /**
  * Caps request bodies at `limit` bytes: a declared Content-Length over it is refused at once;
  * a chunked body is cut off while it is read (h3 wraps the stream; its 413 is mapped to
- * COSMO_E_BODY_TOO_LARGE by the error handler).
+ * COSMO_E_BODY_TOO_LARGE by the error handler). `limitOf` may give one route a limit of its own.
  */
-export function bodyLimitGuard(limit: number): Middleware {
+export function bodyLimitGuard(limitOf: number | ((event: H3Event) => number)): Middleware {
   return (event: H3Event) => {
+    const limit = typeof limitOf === "number" ? limitOf : limitOf(event);
     const length = event.req.headers.get("content-length");
     if (length && Number(length) > limit) throw createError("COSMO_E_BODY_TOO_LARGE", { limit });
     assertBodySize(event, limit);

@@ -87,12 +87,21 @@ export async function followGenerations(ctx: OperationsContext, options: FollowO
     }
     status = { ...status, wanted: generation.id, state: "syncing", error: status.error };
     try {
-      await ctx.serial(async () => {
+      const moved = await ctx.serial(async () => {
         // Another worker of this runner (the one before a reload) may have installed it already.
-        if ((await bundleGeneration(ctx.dataDir))?.id !== generation.id) await installGeneration(ctx, generation);
-        if (stopped) return;
+        const held = await bundleGeneration(ctx.dataDir);
+        // An apply of this runner queued before us may have installed a newer generation than
+        // the one read above (it publishes only after it serves): never step back onto an older one.
+        if (held && held.id !== generation.id && isNewer(held, generation)) return false;
+        if (held?.id !== generation.id) await installGeneration(ctx, generation);
+        if (stopped) return false;
         await options.reload();
+        return true;
       });
+      if (!moved) {
+        status = { serving: status.serving, wanted: null, state: "current" };
+        return;
+      }
       options.log?.info(`serving generation ${generation.id} of the shared plugin set`);
       // This worker is being replaced; its successor reports the new generation.
       status = { serving: status.serving, wanted: generation.id, state: "syncing" };

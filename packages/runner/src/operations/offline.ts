@@ -11,8 +11,9 @@ import { coreVersion } from "@cosmo/core";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version as runnerVersion } from "../../package.json";
 import type { OperationsContext } from "./context";
+import { markBundle, newGeneration, publishGeneration } from "./generation";
 import { setLine } from "./pin";
-import { changeSet, installedSources } from "./plugin-set";
+import { changeSet, installedSources, setVersion } from "./plugin-set";
 
 /** The archive of the data dir's current bundle and set, as a stream (a .tgz). */
 export async function exportPlugins(ctx: OperationsContext): Promise<{ stream: Readable; meta: OfflineBundleMeta }> {
@@ -53,6 +54,10 @@ export interface ImportSummary {
   bundle: string;
   lockfile: string;
   changed: boolean;
+  /** The generation the import made: on a shared store the fleet follows it. */
+  generation: string;
+  /** Whether it became the store's current generation (false: a newer set was there). */
+  published: boolean;
   took_ms: number;
 }
 
@@ -60,9 +65,10 @@ export interface ImportSummary {
  * Imports an offline bundle into the data dir: tarballs checked against their pinned integrity
  * and cached, the archive's lockfile installed offline (no registry is asked anything), then its
  * set tracked and its records made `installed` (records of plugins not in it go back to
- * `pending`). The caller reloads a running runner onto the new bundle.
+ * `pending`). `serve` (a running runner's reload) runs before the import is published as the
+ * set's new generation, as an apply's does, so the fleet follows only what serves here.
  */
-export function importPlugins(ctx: OperationsContext, file: string): Promise<ImportSummary> {
+export function importPlugins(ctx: OperationsContext, file: string, serve?: (bundle: string) => Promise<unknown>): Promise<ImportSummary & { served?: unknown }> {
   return ctx.serial(async () => {
     const startedAt = performance.now();
     const npmOptions = await ctx.npmOptions();
@@ -94,13 +100,21 @@ export function importPlugins(ctx: OperationsContext, file: string): Promise<Imp
         }
       }
     });
+    // A generation like an apply's: the other runners on a shared store install this lockfile.
+    const generation = await newGeneration(await setVersion(ctx), installedSources(await ctx.store.list()), result.lockfile);
+    await markBundle(result.path, generation);
+    const served = serve ? await serve(basename(result.path)) : undefined;
+    const published = await publishGeneration(ctx, generation);
     return {
       sources: imported.sources,
       plugins: bundle.plugins.map((p) => p.name),
       bundle: basename(result.path),
       lockfile: result.lockfile,
       changed: result.changed,
+      generation: generation.id,
+      published,
       took_ms: Math.round(performance.now() - startedAt),
+      ...(serve ? { served } : {}),
     };
   });
 }

@@ -1,3 +1,6 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createError } from "@cosmo/core";
 import { getRouterParam, type H3, type H3Event } from "h3";
@@ -13,6 +16,8 @@ import type { PluginRecord, PluginStore } from "../store/types";
 /** What the plugin routes need. */
 export interface PluginRoutesOptions {
   store: PluginStore;
+  /** Where an uploaded offline bundle is written while it is imported (the data dir). */
+  dataDir?: string;
   operations?: Partial<PluginOperations>;
   /** The error response for what an operation threw (the app's error handler); streams send its body as their `error` event. */
   toErrorResponse: (error: unknown, event: H3Event) => Response;
@@ -26,7 +31,7 @@ const both = (path: string) => [path, `${path}/`];
  * static paths (installed, report, apply) are registered before `/plugins/:id`; rou3 prefers a
  * static segment over a parameter anyway, so `GET /plugins/installed` never reads as an id.
  */
-export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorResponse }: PluginRoutesOptions): void {
+export function registerPluginRoutes(app: H3, { store, dataDir, operations = {}, toErrorResponse }: PluginRoutesOptions): void {
   const record = async (event: H3Event): Promise<PluginRecord> => {
     const id = getRouterParam(event, "id") ?? "";
     const found = await store.get(id);
@@ -51,6 +56,24 @@ export function registerPluginRoutes(app: H3, { store, operations = {}, toErrorR
         status: 200,
         headers: { "content-type": "application/gzip", "content-disposition": `attachment; filename="${name}"` },
       });
+    });
+  }
+  // The offline bundle as the body (application/gzip, up to IMPORT_BODY_LIMIT): kept in a file
+  // of the data dir while it is imported, removed after, whatever happened.
+  const { importBundle } = operations;
+  if (importBundle) {
+    app.post("/plugins/import", async (event) => {
+      const bytes = new Uint8Array(await event.req.arrayBuffer());
+      if (bytes.byteLength === 0) throw createError("COSMO_E_IMPORT_INVALID", { file: "(request body)", reason: "the body is empty; send the .tgz that `cosmo-runner export` wrote" });
+      const dir = join(dataDir ?? ".", "plugins");
+      await mkdir(dir, { recursive: true });
+      const file = join(dir, `import-${randomBytes(6).toString("hex")}.tgz.tmp`);
+      await writeFile(file, bytes);
+      try {
+        return await importBundle(file);
+      } finally {
+        await rm(file, { force: true });
+      }
     });
   }
   if (apply) app.post("/plugins/apply", (event) => answer(event, (progress) => apply(progress)));

@@ -27,6 +27,8 @@ export interface WorkerAppOptions {
   clean: boolean;
   allowedHosts?: string[];
   bodyLimit?: number;
+  /** The data dir (an uploaded offline bundle is kept there while it is imported). */
+  dataDir?: string;
   /** RPC operations from the bundler integration; `installed` is added here. */
   operations?: Partial<PluginOperations>;
   /** Reload on the current bundle (POST /plugins/reload); absent = the endpoint answers 409. */
@@ -56,6 +58,7 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
     token: options.token,
     allowedHosts: options.allowedHosts,
     bodyLimit,
+    dataDir: options.dataDir,
     logger,
     guardReads: options.guardReads,
     operations: { installed: async () => installedPlugins(loaded), ...options.operations },

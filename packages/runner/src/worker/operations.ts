@@ -11,7 +11,7 @@ import type { PluginService } from "@cosmo/core";
 import { applySet } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { installPlugin, removePlugin, uninstallPlugin } from "../operations/install";
-import { exportPlugins } from "../operations/offline";
+import { exportPlugins, importPlugins } from "../operations/offline";
 import { outdatedPlugins } from "../operations/outdated";
 import { upgradePlugin } from "../operations/upgrade";
 import { phase, silentProgress } from "../operations/progress";
@@ -95,6 +95,11 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     },
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
+    // The imported bundle serves here before the fleet hears of it (importPlugins publishes after `serve`).
+    importBundle: async (file) => {
+      const { served, ...summary } = await importPlugins(ops, file, () => ctx.requestReload({ rollbackOnFailure: true, reason: "import" }));
+      return { ...summary, reload: served };
+    },
     upgrade: (record, options, report = silentProgress) =>
       phase(report, "check", `Checking ${record.name}${options.version ? `@${options.version}` : ""} against the host and the other plugins`, () => upgradePlugin(ops, record, options), (r) => ({
         message: `No conflicts: ${r.name} is pinned to ${r.version ?? "its new version"}; apply to serve it`,

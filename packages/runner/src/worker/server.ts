@@ -96,6 +96,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     clean: config.clean,
     allowedHosts: config.allowedHosts,
     bodyLimit: config.bodyLimit,
+    dataDir: config.dataDir,
     operations: {
       ...operations,
       ...containmentOperations({ dataDir: config.dataDir, loaded, requestReload: options.requestReload }),

@@ -1,10 +1,10 @@
 /**
  * `cosmo-runner export <file.tgz>` and `cosmo-runner import <file.tgz>`: a plugin set moved to a
- * machine with no registry (operations/offline.ts). Import installs offline and, when a runner
- * serves the data dir, has it reload onto the imported bundle.
+ * machine with no registry (operations/offline.ts). Import installs offline; when a runner serves
+ * the data dir, the archive goes to it (POST /plugins/import) and it imports, serves and publishes.
  */
 import { randomBytes } from "node:crypto";
-import { rename, rm, writeFile } from "node:fs/promises";
+import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
 import { exportPlugins, importPlugins } from "../../operations/offline";
@@ -42,26 +42,26 @@ export const exportCommand = defineCommand({
 
 /** `cosmo-runner import <file.tgz>`. */
 export const importCommand = defineCommand({
-  meta: { name: "import", description: "Install an exported plugin set offline (integrity checked); a running runner reloads onto it." },
+  meta: { name: "import", description: "Install an exported plugin set offline (integrity checked); a running runner imports it itself and serves it." },
   args: { file: fileArg, ...commonArgs },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const startedAt = performance.now();
-      progress.start("Checking the tarballs and installing the bundle offline...");
-      const imported = await importPlugins(ctx.ops, resolve(String(args.file)));
-      progress.success(`Bundle ${imported.bundle} installed (${imported.took_ms} ms)`);
+      const file = resolve(String(args.file));
+      // A runner up on the data dir imports it itself (POST /plugins/import): one lock, one
+      // writer of the set, and the generation it publishes is what a fleet on its store follows.
       const runner = await connectRunner(ctx.dataDir);
-      let reload: unknown = null;
       if (runner) {
-        progress.start(`Reloading the runner at ${runner.info.url}...`);
-        reload = await runner.request("POST", "/plugins/reload", { rollbackOnFailure: true });
+        progress.start(`Sending ${file} to the runner at ${runner.info.url}; it installs it offline and reloads...`);
+        const imported = await runner.importPlugins(new Uint8Array(await readFile(file)));
         progress.success(`The runner serves bundle ${imported.bundle} (${since(startedAt)} ms in all)`);
+        const plugins = imported.plugins.length === 0 ? "no plugins" : imported.plugins.join(", ");
+        return output(ctx, { ...imported, via: "runner", url: runner.info.url }, `Imported ${plugins}; the runner at ${runner.info.url} serves them (generation ${imported.generation}).`);
       }
+      progress.start("Checking the tarballs and installing the bundle offline...");
+      const imported = await importPlugins(ctx.ops, file);
+      progress.success(`Bundle ${imported.bundle} installed (${imported.took_ms} ms)`);
       const plugins = imported.plugins.length === 0 ? "no plugins" : imported.plugins.join(", ");
-      output(ctx, { ...imported, reload }, () =>
-        runner
-          ? `Imported ${plugins}; the runner at ${runner.info.url} serves them.`
-          : `Imported ${plugins} into bundle ${imported.bundle}; the next \`cosmo-runner start\` serves them.`,
-      );
+      output(ctx, imported, `Imported ${plugins} into bundle ${imported.bundle}; the next \`cosmo-runner start\` serves them.`);
     }),
 });

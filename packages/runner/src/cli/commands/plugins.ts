@@ -231,19 +231,27 @@ const upgrade = defineCommand({
   },
   run: ({ args }) =>
     withContext(args, async (ctx) => {
-      const record = await mustFindRecord(ctx.store, String(args.target));
+      const runner = await connectRunner(ctx.dataDir);
+      const record = runner ? await mustFindThrough(runner, String(args.target)) : await mustFindRecord(ctx.store, String(args.target));
       const version = args.version === undefined ? undefined : String(args.version);
       const startedAt = performance.now();
-      progress.start(`Checking ${record.name}${version ? `@${version}` : ""} against the runner and the other plugins...`);
-      const updated = await upgradePlugin(ctx.ops, record, { version });
+      progress.start(`Checking ${record.name}${version ? `@${version}` : ""} against the runner and the other plugins${runner ? ` through the runner at ${runner.info.url}` : ""}...`);
+      // Through a running runner: its npm config and lock, and its apply (which publishes the generation).
+      const updated = runner
+        ? ((await runner.upgradePlugin(record.id, { ...(version ? { version } : {}), ...(args.apply ? { apply: true } : {}) })) as Awaited<ReturnType<typeof upgradePlugin>> & { apply?: unknown })
+        : ((await upgradePlugin(ctx.ops, record, { version })) as Awaited<ReturnType<typeof upgradePlugin>> & { apply?: unknown });
       const { from, to, changed, skipped } = updated.upgrade;
       progress.success(changed ? `${updated.name} ${from ?? "?"} -> ${to} (${since(startedAt)} ms)` : `${updated.name} is already at ${to}`);
-      const applied = args.apply && changed ? await applyNow(ctx) : undefined;
-      output(ctx, applied ? { ...updated, apply: applied } : updated, () => {
+      const applied = runner ? undefined : args.apply && changed ? await applyNow(ctx) : undefined;
+      const viaRunner = runner && updated.apply !== undefined ? { via: "runner", url: runner.info.url, result: updated.apply, took_ms: since(startedAt) } : undefined;
+      const value = applied ? { ...updated, apply: applied } : viaRunner ? { ...updated, apply: viaRunner } : updated;
+      output(ctx, value, () => {
         const lines = [changed ? `${updated.name} now pinned to ${to} (was ${from ?? "unpinned"}).` : `${updated.name} stays at ${to}: it is the newest version that fits.`];
         const passed = renderSkipped(updated.name, skipped);
         if (passed !== "") lines.push(passed);
-        if (changed) lines.push(applied ? describeApply(applied) : "Run `cosmo-runner apply` to serve it.");
+        if (changed) {
+          lines.push(applied ? describeApply(applied) : viaRunner ? `Applied: the runner at ${runner!.info.url} serves the new bundle.` : "Run `cosmo-runner apply` to serve it.");
+        }
         return lines.join("\n");
       });
     }),
@@ -255,8 +263,10 @@ const outdated = defineCommand({
   run: ({ args }) =>
     withContext(args, async (ctx) => {
       const startedAt = performance.now();
-      progress.start("Asking the registry for newer versions...");
-      const result = await outdatedPlugins(ctx.ops);
+      // A running runner asks with its own npm config (the one its installs use).
+      const runner = await connectRunner(ctx.dataDir);
+      progress.start(runner ? `Asking the registry for newer versions through the runner at ${runner.info.url}...` : "Asking the registry for newer versions...");
+      const result = runner ? ((await runner.outdatedPlugins()) as Awaited<ReturnType<typeof outdatedPlugins>>) : await outdatedPlugins(ctx.ops);
       progress.success(`Checked ${result.plugins.length} plugin(s) (${since(startedAt)} ms)`);
       output(ctx, result, () => {
         if (result.plugins.length === 0) return "No plugins installed.";
