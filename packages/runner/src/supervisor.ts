@@ -96,9 +96,25 @@ interface WorkerState {
    * dies (an OOM, say) right after a state line can have its exit event handled before that
    * line is read; attributing before then would blame nobody.
    */
-  drained?: Promise<void>;
+  closed?: Promise<void>;
   /** It asked for its config already (a standby does so long before it is put to use). */
   configRequested?: boolean;
+}
+
+/**
+ * Waits for a dead worker's fault pipe to reach its end, at most PIPE_DRAIN_MS from now. The
+ * bound starts at the death, not at the fork: a worker that served (or stood by) for a while
+ * before dying must still have its last lines read.
+ */
+function drained(state: WorkerState): Promise<void> {
+  if (!state.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, PIPE_DRAIN_MS);
+    void state.closed!.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** At most this long for a dead worker's fault pipe to reach its end (it normally takes < 1 ms). */
@@ -272,14 +288,7 @@ export class Supervisor {
     if (!pipe) return;
     const state = this.#stateOf(worker);
     const reader = createInterface({ input: pipe });
-    state.drained ??= new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, PIPE_DRAIN_MS);
-      timer.unref();
-      pipe.once("close", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    state.closed ??= new Promise<void>((resolve) => pipe.once("close", () => resolve()));
     reader.on("line", (text) => {
       let line: PipeLine;
       try {
@@ -354,7 +363,7 @@ export class Supervisor {
         settled = true;
         const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
         // Read the watchdog's last lines before cleaning up: they may name the plugin.
-        void (state.drained ?? Promise.resolve()).then(() => {
+        void drained(state).then(() => {
           cleanup();
           startDied(code, signal, exit);
         });
@@ -474,7 +483,7 @@ export class Supervisor {
       const exit = signal ? `killed by ${signal}` : `exited with code ${code}`;
       if (state.replacing) return this.#crashed(exit, true);
       const oom = signal === "SIGABRT" || code === 134;
-      void (state.drained ?? Promise.resolve())
+      void drained(state)
         .then(() => this.#countDeath(suspectOf(state.last), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`))
         .then((quarantined) => this.#crashed(exit, quarantined));
     });

@@ -1,8 +1,9 @@
 import { describeContainment } from "./helpers/containment-suite";
 
-// The OOM mode runs in containment-oom.test.ts, in a runner (and a test file) of its own: after
-// the eight faults below in one runner, an OOM was not attributed (the worker restarted with no
-// plugin named); alone, or after any one of them, it is. Known and open.
+// Every mode in one runner, one after another: each fault's worker is replaced, and the last
+// (an OOM after eight replacements) must still be named. Regression: it once was not (the OOM
+// ran in a runner of its own); the watchdog now wakes on every plugin entry, and a dead worker's
+// fault pipe is read to its end, bounded from its death rather than from its fork.
 describeContainment("containment: a plugin's fault stays its own", [
   { mode: "exit", status: "quarantined" },
   { mode: "abort", status: "quarantined" },
@@ -12,4 +13,5 @@ describeContainment("containment: a plugin's fault stays its own", [
   { mode: "timer-exit", status: "quarantined" },
   { mode: "unhandled-rejection", status: "failed" },
   { mode: "block-loop", status: "quarantined" },
+  { mode: "oom", status: "quarantined" },
 ]);
