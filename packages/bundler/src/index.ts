@@ -2,7 +2,7 @@
 
 // Tracking file
 export { addTracked, listTracked, normalizeSource, readTracked, removeTracked, replaceTracked, trackingFile, writeTrackedSources } from "./tracking";
-export type { TrackedFile, TrackingOptions } from "./tracking";
+export type { TrackedFile, TrackingOptions, WriteTrackedOptions } from "./tracking";
 export { withLock, LockTimeoutError } from "./lock";
 export type { LockOptions } from "./lock";
 

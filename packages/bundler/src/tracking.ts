@@ -26,6 +26,15 @@ export interface TrackingOptions {
   lock?: LockOptions;
 }
 
+/** Options of {@link writeTrackedSources}. */
+export interface WriteTrackedOptions extends TrackingOptions {
+  /**
+   * Runs beside the file's write, still under the file's lock, with the text being written: a
+   * caller that records what it wrote (a digest) need not wait for the file's flush first.
+   */
+  beside?: (text: string) => Promise<void>;
+}
+
 /** Path of the tracking file under a data dir. */
 export function trackingFile(dataDir: string): string {
   return join(dataDir, "plugins", "installed_plugins.txt");
@@ -76,7 +85,11 @@ function checkSource(source: string): string {
 }
 
 /** Reads, edits and rewrites the file under the lock: the one way this module writes. */
-async function edit(dataDir: string, options: TrackingOptions, change: (tracked: TrackedFile) => string[]): Promise<string[]> {
+async function edit(
+  dataDir: string,
+  options: WriteTrackedOptions,
+  change: (tracked: TrackedFile) => string[],
+): Promise<string[]> {
   const file = trackingFile(dataDir);
   const dir = join(dataDir, "plugins");
   try {
@@ -86,7 +99,11 @@ async function edit(dataDir: string, options: TrackingOptions, change: (tracked:
       async () => {
         const tracked = await readTracked(dataDir);
         const lines = change(tracked);
-        await writeFileAtomic(file, lines.length === 0 ? "" : `${lines.join("\n")}\n`);
+        const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+        // Both settle before the lock is released, whichever fails first.
+        const [written, beside] = await Promise.allSettled([writeFileAtomic(file, text), options.beside?.(text)]);
+        if (written.status === "rejected") throw written.reason;
+        if (beside.status === "rejected") throw beside.reason;
         return lines.filter(isSourceLine).map(normalizeSource);
       },
       options.lock,
@@ -115,7 +132,7 @@ export async function addTracked(dataDir: string, source: string, options: Track
  * What a plugin-set model writes after each change, so the file stays readable by people.
  * @returns the file's text after the write
  */
-export async function writeTrackedSources(dataDir: string, sources: readonly string[], options: TrackingOptions = {}): Promise<string> {
+export async function writeTrackedSources(dataDir: string, sources: readonly string[], options: WriteTrackedOptions = {}): Promise<string> {
   const wanted = sources.map(checkSource);
   let text = "";
   await edit(dataDir, options, ({ lines }) => {

@@ -78,6 +78,23 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
     expect(await tracking(dataDir)).toBe("");
   });
 
+  it("does not take for a hand edit a tracking file a kill left at its previous text (the note and the file are flushed together)", async () => {
+    const dataDir = await tempDir();
+    const ctx = await open(dataDir);
+    const first = await addPluginRecord(ctx.store, "plugin-ok");
+    await installPlugin(ctx, first);
+    const before = await tracking(dataDir);
+    const second = await addPluginRecord(ctx.store, "plugin-versions@1.0.0");
+    await installPlugin(ctx, second);
+    // The kill: the record and the note were written, the file's new text never reached the disk.
+    await writeFile(join(dataDir, "plugins", "installed_plugins.txt"), before);
+    expect(await reconcileSet(ctx)).toEqual({ adopted: [], dropped: [] });
+    expect((await tracking(dataDir)).split("\n").filter(Boolean)).toHaveLength(2);
+    // A real hand edit is still adopted.
+    await writeFile(join(dataDir, "plugins", "installed_plugins.txt"), "");
+    expect((await reconcileSet(ctx)).dropped).toHaveLength(2);
+  });
+
   it("takes over at once the set lock of a process killed while holding it", async () => {
     const dataDir = await tempDir();
     const bundlerLock = new URL("../../bundler/dist/index.js", import.meta.url).href;

@@ -38,10 +38,26 @@ const digest = (text: string) => createHash("sha256").update(text).digest("hex")
 // Per data dir: runners sharing a redis each have their own tracking file.
 const trackingMeta = (ctx: OperationsContext) => `tracking:${digest(ctx.dataDir).slice(0, 16)}`;
 
+/**
+ * What the runner last wrote to the tracking file: its digest, and the digest of the text it
+ * replaced. Both are "ours": the note and the file are written at once (see below), so after a
+ * crash between the two flushes the file may still hold the text before; that is no hand edit.
+ */
+interface TrackingDigest {
+  sha256: string;
+  previous?: string;
+}
+
 /** Rewrites the tracking file from the model and remembers what it wrote. Call with the lease. */
 export async function writeTrackingFromModel(ctx: OperationsContext, lease: SetLease, records?: readonly PluginRecord[]): Promise<void> {
-  const text = await writeTrackedSources(ctx.dataDir, installedSources(records ?? (await ctx.store.list())));
-  await ctx.store.setMeta(trackingMeta(ctx), { sha256: digest(text) }, lease);
+  const [sources, before] = await Promise.all([
+    records ? installedSources(records) : ctx.store.list().then(installedSources),
+    ctx.store.getMeta<TrackingDigest>(trackingMeta(ctx)),
+  ]);
+  // The note is written beside the file rather than after it: one disk flush to wait for, not two.
+  await writeTrackedSources(ctx.dataDir, sources, {
+    beside: (text) => ctx.store.setMeta(trackingMeta(ctx), { sha256: digest(text), ...(before ? { previous: before.sha256 } : {}) } satisfies TrackingDigest, lease),
+  });
 }
 
 /**
@@ -51,8 +67,13 @@ export async function writeTrackingFromModel(ctx: OperationsContext, lease: SetL
 export function changeSet<T>(ctx: OperationsContext, change: (lease: SetLease) => Promise<T>): Promise<T> {
   return ctx.store.withSetLock(async (lease) => {
     const result = await change(lease);
-    await ctx.store.setMeta("set", { version: (await setVersion(ctx)) + 1 } satisfies SetVersion, lease);
-    await writeTrackingFromModel(ctx, lease);
+    // The version bump and the tracking file need not wait for each other: both writes (each
+    // flushed before its rename, as ever) are in flight at once, so the disk's two flushes
+    // overlap. Only after `change`: it may read the version to tell whether the set moved.
+    await Promise.all([
+      setVersion(ctx).then((version) => ctx.store.setMeta("set", { version: version + 1 } satisfies SetVersion, lease)),
+      writeTrackingFromModel(ctx, lease),
+    ]);
     return result;
   });
 }
@@ -77,8 +98,9 @@ export async function reconcileSet(ctx: OperationsContext): Promise<Reconciled> 
     let records = await ctx.store.list();
     if (!ctx.store.shared) {
       const text = await readFile(trackingFile(ctx.dataDir), "utf8").catch(() => "");
-      const written = await ctx.store.getMeta<{ sha256: string }>(trackingMeta(ctx));
-      if (written?.sha256 !== digest(text) && !(written === null && text === "")) {
+      const written = await ctx.store.getMeta<TrackingDigest>(trackingMeta(ctx));
+      const ours = written !== null && (written.sha256 === digest(text) || written.previous === digest(text));
+      if (!ours && !(written === null && text === "")) {
         const inFile = (await readTracked(ctx.dataDir)).sources;
         for (const source of inFile) {
           // A line is a record's pinned line (name@version) or, written by hand, its source.
