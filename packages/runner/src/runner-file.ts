@@ -2,9 +2,10 @@
  * `<dataDir>/runner.json`: where a running runner can be reached, so that the other CLI commands
  * (apply, report...) find it. Written atomically while the runner serves, removed when it exits.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFileSync, rmSync } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
+import writeFileAtomic from "write-file-atomic";
 
 /** File name of the running runner's address inside the data dir. */
 export const RUNNER_FILE = "runner.json";
@@ -19,14 +20,10 @@ export interface RunnerInfo {
   started_at: string;
 }
 
-/** Writes runner.json (temp file + rename, so a reader never sees half of it). */
+/** Writes runner.json atomically (a reader never sees half of it), readable by its owner only. */
 export async function writeRunnerFile(dataDir: string, info: RunnerInfo): Promise<void> {
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
-  const file = join(dataDir, RUNNER_FILE);
-  // Unique per write: two writes of one process (a restart with --port 0) must not share a temp.
-  const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`;
-  await writeFile(temp, `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
-  await rename(temp, file);
+  await writeFileAtomic(join(dataDir, RUNNER_FILE), `${JSON.stringify(info, null, 2)}\n`, { mode: 0o600 });
 }
 
 /**
@@ -48,14 +45,31 @@ export async function readRunnerFile(dataDir: string): Promise<RunnerInfo | unde
   return info;
 }
 
-/** Removes runner.json if it is ours (another runner may have started on the data dir since). */
+/** Whether runner.json's text names `pid` (another runner may have started on the data dir since). */
+function isOurs(text: string, pid: number): boolean {
+  try {
+    return (JSON.parse(text) as Partial<RunnerInfo>).pid === pid;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes runner.json if it is ours. */
 export async function removeRunnerFile(dataDir: string, pid = process.pid): Promise<void> {
   const file = join(dataDir, RUNNER_FILE);
+  const text = await readFile(file, "utf8").catch(() => "");
+  if (isOurs(text, pid)) await rm(file, { force: true });
+}
+
+/**
+ * `removeRunnerFile` for a process "exit" handler, where only synchronous work runs: a crash
+ * must not leave runner.json pointing at nothing.
+ */
+export function removeRunnerFileSync(dataDir: string, pid = process.pid): void {
+  const file = join(dataDir, RUNNER_FILE);
   try {
-    const info = JSON.parse(await readFile(file, "utf8")) as RunnerInfo;
-    if (info.pid !== pid) return;
+    if (isOurs(readFileSync(file, "utf8"), pid)) rmSync(file, { force: true });
   } catch {
-    return;
+    // no file: nothing to remove
   }
-  await rm(file, { force: true });
 }

@@ -3,10 +3,10 @@
  * machine with no registry (operations/offline.ts). Import installs offline; when a runner serves
  * the data dir, the archive goes to it (POST /plugins/import) and it imports, serves and publishes.
  */
-import { randomBytes } from "node:crypto";
-import { readFile, rename, rm, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { defineCommand } from "citty";
+import writeFileAtomic from "write-file-atomic";
 import { exportPlugins, importPlugins } from "../../operations/offline";
 import { connectRunner } from "../runner-client";
 import { commonArgs, output, progress, since, withContext } from "../shared";
@@ -25,15 +25,8 @@ export const exportCommand = defineCommand({
       const { stream, meta } = await exportPlugins(ctx.ops);
       const chunks: Buffer[] = [];
       for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
-      // Temp file + rename: a reader (or a copy to another machine) never sees half an archive.
-      const temp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-      try {
-        await writeFile(temp, Buffer.concat(chunks));
-        await rename(temp, file);
-      } catch (error) {
-        await rm(temp, { force: true });
-        throw error;
-      }
+      // Atomic: a reader (or a copy to another machine) never sees half an archive.
+      await writeFileAtomic(file, Buffer.concat(chunks));
       progress.success(`Exported ${meta.sources.length} plugin(s), ${meta.tarballs.length} tarball(s) (${since(startedAt)} ms)`);
       const summary = { file, sources: meta.sources, tarballs: meta.tarballs.length, took_ms: since(startedAt) };
       output(ctx, summary, `Wrote ${file}: ${meta.sources.length === 0 ? "no plugins" : meta.sources.join(", ")}.\nOn the other machine: cosmo-runner import ${file}`);

@@ -3,13 +3,11 @@
  * under the supervisor (or in this process with --no-cluster) until SIGTERM/SIGINT. While it
  * runs, `<dataDir>/runner.json` says where; SIGHUP reloads onto the current bundle.
  */
-import { rmSync, readFileSync } from "node:fs";
 import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { createError, isCosmoError } from "@cosmo/core";
 import { defineCommand } from "citty";
 import { resolveDataDir } from "../../data-dir";
-import { readRunnerFile, removeRunnerFile, RUNNER_FILE, writeRunnerFile } from "../../runner-file";
+import { readRunnerFile, removeRunnerFile, removeRunnerFileSync, writeRunnerFile } from "../../runner-file";
 import { Supervisor } from "../../supervisor";
 import { isLoopbackAddress } from "../../http/guards";
 import { createLogger, getLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
@@ -149,16 +147,7 @@ export default defineCommand({
       sourcePolicy: sourcePolicyFromArgs(args),
     };
 
-    // A crash of this process must not leave runner.json pointing at nothing.
-    const removeSync = () => {
-      try {
-        const file = join(dataDir, RUNNER_FILE);
-        if ((JSON.parse(readFileSync(file, "utf8")) as { pid?: number }).pid === process.pid) rmSync(file, { force: true });
-      } catch {
-        // no file, or not ours
-      }
-    };
-    process.once("exit", removeSync);
+    process.once("exit", () => removeRunnerFileSync(dataDir));
 
     let finish!: (code: number) => void;
     const finished = new Promise<number>((resolve) => (finish = resolve));

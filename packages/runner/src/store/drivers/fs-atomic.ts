@@ -16,6 +16,11 @@ const isHidden = (name: string) => name.startsWith(".");
  * An unstorage driver that writes each value to a temp file and renames it over the key's file.
  * unstorage's own fs driver writes in place, so a crash or a concurrent reader can see half a
  * record; rename(2) within one directory is atomic, so readers see the old value or the new one.
+ *
+ * Why not write-file-atomic, as runner.json and the bundler's files use: it names its temp file
+ * `<file>.<number>` beside the file, and here every file is a key, so a listing during a write
+ * (or after a kill mid-write) would show the temp as a key a plugin could have chosen itself.
+ * Our temps are dot-files, which no key can be, so getKeys can skip and sweep them.
  */
 export const fsAtomicDriver = defineDriver((opts: FsAtomicOptions) => {
   const base = resolve(opts.base);
