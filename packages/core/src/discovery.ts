@@ -6,6 +6,7 @@
 import type { Dirent } from "node:fs";
 import { readdir, readFile, realpath } from "node:fs/promises";
 import { join } from "node:path";
+import pMap from "p-map";
 import { createError, errorMessage, isCosmoError, type CosmoError, type CosmoErrorCode } from "./errors";
 import { parseManifest, type Manifest } from "./manifest";
 
@@ -153,19 +154,6 @@ async function inspect(candidate: Candidate, root: string): Promise<Inspected> {
   }
 }
 
-async function mapConcurrent<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
-
 /**
  * Finds every top-level package with a cosmo.json under each root (scoped packages and symlinked
  * ones included). Never throws for a bad package or root: each becomes a diagnostic.
@@ -181,7 +169,7 @@ export async function discoverPlugins({ roots }: DiscoverOptions): Promise<Disco
   );
   const diagnostics = listed.flatMap((l) => l.rootDiagnostics);
   const work = listed.flatMap(({ root, candidates }) => candidates.map((c) => ({ c, root })));
-  const inspected = await mapConcurrent(work, CONCURRENCY, ({ c, root }) => inspect(c, root));
+  const inspected = await pMap(work, ({ c, root }) => inspect(c, root), { concurrency: CONCURRENCY });
 
   const plugins: DiscoveredPlugin[] = [];
   const byName = new Map<string, DiscoveredPlugin>();

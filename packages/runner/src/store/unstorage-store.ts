@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { createError, errorMessage, isCosmoError } from "@cosmo/core";
+import pMap from "p-map";
 import { prefixStorage, type Storage } from "unstorage";
 import type { RedisSetLease } from "./redis-set-lock";
 import type { SetLease, SetLock } from "./set-lock";
@@ -26,20 +27,6 @@ export function storeTimeout(env: NodeJS.ProcessEnv = process.env): number {
 /** Oldest first; the id breaks ties so two records made in the same millisecond keep one order. */
 function byCreation(a: PluginRecord, b: PluginRecord): number {
   return a.created_at < b.created_at ? -1 : a.created_at > b.created_at ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
-}
-
-/** `fn` over `items` with at most `limit` calls in flight, results in order. */
-async function mapBounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return out;
 }
 
 /** Options of `createUnstoragePluginStore`. */
@@ -106,7 +93,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
 
   async function readAll(): Promise<PluginRecord[]> {
     const keys = await storage.getKeys(PREFIX);
-    const values = await mapBounded(keys, LIST_CONCURRENCY, (key) => storage.getItem<PluginRecord>(key));
+    const values = await pMap(keys, (key) => storage.getItem<PluginRecord>(key), { concurrency: LIST_CONCURRENCY });
     // A key can vanish between getKeys and getItem when another runner deletes it.
     return values.filter((v): v is PluginRecord => !!v && typeof v === "object").map(withDefaults).sort(byCreation);
   }
