@@ -1,9 +1,8 @@
+import npa from "npm-package-arg";
+
 // Tarball names from `npm pack` are <name>-<version>.tgz; the version is not part of a name.
 const PACKED_VERSION = /-v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.-]+)?$/;
 const ARCHIVE_EXT = /\.(?:tgz|tar\.gz|tar|git)$/i;
-const SCOPED_SPEC = /^(@[^/@\s]+\/[^/@\s]+)(?:@.*)?$/;
-const PLAIN_SPEC = /^([^/@\s]+)(?:@.*)?$/;
-const PROTOCOL = /^[a-z][a-z0-9+.-]*:/i;
 
 /** The last path segment of a path or URL, without ref, query, archive extension or version. */
 function baseName(pathLike: string): string {
@@ -13,6 +12,18 @@ function baseName(pathLike: string): string {
   return stem.replace(PACKED_VERSION, "") || stem;
 }
 
+/** The package name npm-package-arg reads from a spec: its own, an alias's target, a git repo's. */
+function specName(spec: string): string | undefined {
+  try {
+    const parsed = npa(spec);
+    // An alias (`npm:name@range`) keeps its target in subSpec, which the typings predate.
+    const target = (parsed as { subSpec?: npa.Result }).subSpec;
+    return parsed.name ?? target?.name ?? parsed.hosted?.project ?? undefined;
+  } catch {
+    return undefined; // not a spec npm reads: the path-like fallback still gives a label
+  }
+}
+
 /**
  * A display name for a plugin source: the package name of an npm spec (`@acme/switch@^1` gives
  * `@acme/switch`), else the last segment of a path, URL or git remote (`./dist/switch-1.2.0.tgz`
@@ -20,13 +31,6 @@ function baseName(pathLike: string): string {
  * @example deriveName("npm:smart-switch@1.0.0") // "smart-switch"
  */
 export function deriveName(source: string): string {
-  let spec = source.trim();
-  if (spec.toLowerCase().startsWith("npm:")) spec = spec.slice(4);
-  const isPath = /^(?:\.{1,2}[\\/]|[\\/~]|[a-z]:[\\/])/i.test(spec) || ARCHIVE_EXT.test(spec.replace(/[#?].*$/, ""));
-  if (!isPath && !PROTOCOL.test(spec) && !spec.startsWith("git@")) {
-    const npm = SCOPED_SPEC.exec(spec) ?? PLAIN_SPEC.exec(spec);
-    if (npm?.[1]) return npm[1];
-  }
-  // Paths, URLs, git remotes and GitHub shorthands (user/repo#ref) all end in the thing's name.
-  return baseName(spec) || spec;
+  const spec = source.trim();
+  return specName(spec) || baseName(spec) || spec;
 }
