@@ -1,14 +1,17 @@
 /**
  * Finds the file a plugin's `plugin_class` points at, inside its own package, and tells whether
- * Node will load it as CommonJS. Only node builtins: the package is already on disk.
+ * Node will load it as CommonJS. `exports` is read by resolve.exports; the files are on disk.
  */
 import { readFileSync, statSync } from "node:fs";
 import { dirname, extname, join, relative, resolve, sep, isAbsolute } from "node:path";
 
-// Conditions matched for a plugin's entry: what Node's `import()` matches, plus "require" so a
-// CommonJS-only package (exports { require }) still loads. As in Node, the first key of the
-// object (in the order written) that is one of these wins; the order of this set does not matter.
-const CONDITIONS = new Set(["node", "import", "module-sync", "default", "require"]);
+import { exports as resolveExports } from "resolve.exports";
+
+// Conditions matched for a plugin's entry: what Node's `import()` matches ("node", "import" and
+// "default" are resolve.exports' own), plus "require" so a CommonJS-only package (exports
+// { require }) still loads. As in Node, the first key of the object (in the order written) that
+// is one of these wins; the order of this list does not matter.
+const CONDITIONS = ["module-sync", "require"];
 const EXTENSIONS = ["", ".js", ".mjs", ".cjs", "/index.js", "/index.mjs", "/index.cjs"];
 
 const isFile = (path: string): boolean => {
@@ -19,34 +22,15 @@ const isFile = (path: string): boolean => {
   }
 };
 
-// `exports` target for ".": a string, a condition object (possibly nested) or an array of either.
-function pickTarget(target: unknown): string | undefined {
-  if (typeof target === "string") return target;
-  if (Array.isArray(target)) {
-    for (const item of target) {
-      const found = pickTarget(item);
-      if (found !== undefined) return found;
-    }
-    return undefined;
-  }
-  if (typeof target === "object" && target !== null) {
-    for (const [condition, value] of Object.entries(target as Record<string, unknown>)) {
-      if (!CONDITIONS.has(condition)) continue;
-      const found = pickTarget(value);
-      if (found !== undefined) return found;
-    }
-  }
-  return undefined;
-}
-
 /** The package's main entry as Node would import it: `exports["."]`, then `main`, then index.js. */
 export function mainEntry(packageJson: Record<string, unknown>): string {
-  const exp = packageJson.exports;
-  if (exp !== undefined && exp !== null) {
-    // `exports` is either the "." target itself or a map whose keys all start with ".".
-    const isSubpathMap = typeof exp === "object" && !Array.isArray(exp) && Object.keys(exp).some((k) => k.startsWith("."));
-    const target = pickTarget(isSubpathMap ? (exp as Record<string, unknown>)["."] : exp);
-    if (target !== undefined) return target;
+  if (packageJson.exports !== undefined && packageJson.exports !== null) {
+    try {
+      const [target] = resolveExports(packageJson, ".", { conditions: CONDITIONS }) ?? [];
+      if (target !== undefined) return target;
+    } catch {
+      // no "." entry, or none for these conditions: fall back to main, as before exports existed
+    }
   }
   if (typeof packageJson.main === "string" && packageJson.main !== "") return packageJson.main;
   return "./index.js";
