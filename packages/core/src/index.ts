@@ -3,6 +3,7 @@
 // Errors
 export { CosmoError, createError, errorCatalog, errorMessage, isCosmoError } from "./errors";
 export type { CosmoErrorBody, CosmoErrorCode } from "./errors";
+export { redactUrl } from "./redact-url";
 
 // Manifest
 export {

@@ -8,7 +8,7 @@ import { readFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { basename, join } from "node:path";
 import { currentBundle, readTracked } from "@cosmo/bundler";
-import { coreVersion, isCosmoError } from "@cosmo/core";
+import { coreVersion, isCosmoError, redactUrl } from "@cosmo/core";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version as runnerVersion } from "../../package.json";
 import type { OperationsContext } from "./context";
@@ -33,19 +33,6 @@ function packageVersion(name: string): string | null {
     return (require(`${name}/package.json`) as { version?: string }).version ?? null;
   } catch {
     return null;
-  }
-}
-
-/** A registry URL without credentials (a user may write `https://user:pass@host/` in .npmrc). */
-function redact(url: unknown): string | null {
-  if (typeof url !== "string") return null;
-  try {
-    const parsed = new URL(url);
-    parsed.username = "";
-    parsed.password = "";
-    return parsed.toString();
-  } catch {
-    return url;
   }
 }
 
@@ -82,7 +69,7 @@ export async function createReport(ctx: OperationsContext, extra: Record<string,
     platform: `${process.platform}-${process.arch}`,
     data_dir: ctx.dataDir,
     store: ctx.store.description,
-    registry: redact(npmOptions.registry),
+    registry: typeof npmOptions.registry === "string" ? redactUrl(npmOptions.registry) : null,
     ...extra,
     tracking: { file: tracked.file, sources: tracked.sources, text: trackingText },
     records,

@@ -1,9 +1,9 @@
 import { join } from "node:path";
-import { createError } from "@cosmo/core";
+import { createError, redactUrl } from "@cosmo/core";
 import { createStorage } from "unstorage";
 import memoryDriver from "unstorage/drivers/memory";
 import { fsAtomicDriver } from "./drivers/fs-atomic";
-import { connectRedisDriver, redactUrl } from "./drivers/redis";
+import { connectRedisDriver } from "./drivers/redis";
 import type { PluginStore } from "./types";
 import { redisChannel } from "./redis-channel";
 import { redisSetLock } from "./redis-set-lock";

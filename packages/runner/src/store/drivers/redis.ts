@@ -1,4 +1,4 @@
-import { createError, errorMessage } from "@cosmo/core";
+import { createError, errorMessage, redactUrl } from "@cosmo/core";
 import type { Redis } from "ioredis";
 import type { Driver } from "unstorage";
 import redisDriver from "unstorage/drivers/redis";
@@ -19,17 +19,6 @@ export interface ConnectedRedis {
   client: Redis;
   /** The key prefix every key of this installation starts with ("cosmo"). */
   base: string;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url;
-  }
 }
 
 /**
