@@ -7,9 +7,8 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBundledManifest } from "@cosmo/bundler";
-import { publishDirectory, registryEnv } from "../../packages/bundler/test/helpers/registry";
+import { publishDirectory, registryEnv } from "@cosmo/test-kit";
 // For the types of inject("registryUrl"): the globalSetup declares them.
-import type {} from "../../packages/bundler/test/setup/registry";
 import { docsDir, listPages, readBlocks, type Block } from "./pages";
 import {
   checkManifest,

@@ -13,7 +13,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { requireBinaries } from "../../packages/runner/test/helpers/system-binary";
+import { requireBinaries } from "@cosmo/test-kit";
 import { readBlocks } from "./pages";
 import { repoDir } from "./run";
 

@@ -4,9 +4,9 @@ export default defineProject({
   test: {
     name: "example-h3-host",
     include: ["test/**/*.test.ts"],
-    // The bundler's test registry (verdaccio on loopback, fixture plugins published): the check
+    // The test registry of @cosmo/test-kit (verdaccio on loopback, fixture plugins published): the check
     // endpoint resolves against it, never a public registry. Shared with the other projects.
-    globalSetup: ["../../packages/bundler/test/setup/registry.ts"],
+    globalSetup: ["@cosmo/test-kit/registry-setup"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

@@ -4,9 +4,9 @@ export default defineProject({
   test: {
     name: "create-cosmo-plugin",
     include: ["test/**/*.test.ts"],
-    // The end-to-end test publishes a generated plugin to the bundler's test registry (one
+    // The end-to-end test publishes a generated plugin to @cosmo/test-kit's test registry (one
     // verdaccio per run, shared with every project that lists this file).
-    globalSetup: ["../bundler/test/setup/registry.ts"],
+    globalSetup: ["@cosmo/test-kit/registry-setup"],
     // Real installs against a real registry: seconds, not milliseconds.
     testTimeout: 60_000,
     hookTimeout: 60_000,

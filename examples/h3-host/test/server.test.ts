@@ -1,5 +1,5 @@
 /**
- * Runs the example as its README says (`node server.js`) against the bundler's test registry
+ * Runs the example as its README says (`node server.js`) against the test registry
  * (through the npm config env a user would set) and talks HTTP to it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../../packages/bundler/test/helpers/registry";
+import { registryEnv } from "@cosmo/test-kit";
 
 const exampleDir = fileURLToPath(new URL("..", import.meta.url));
 

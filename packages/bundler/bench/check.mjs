@@ -40,7 +40,7 @@ const LIBS = 24;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const jiti = createJiti(import.meta.url);
-const { startTestRegistry, registryEnv } = await jiti.import(join(here, "../test/helpers/registry.ts"));
+const { startTestRegistry, registryEnv } = await jiti.import("@cosmo/test-kit");
 const { createTestHost } = await jiti.import(join(here, "../test/helpers/host.ts"));
 
 const median = (xs) => {

@@ -10,7 +10,7 @@ import { check, createChecker } from "../src/check";
 import type { Conflict } from "../src/conflicts";
 import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
-import { publishDirectory } from "./helpers/registry";
+import { publishDirectory } from "@cosmo/test-kit";
 
 /** Every file under `dir` (contents, symlink targets), hashed: equal hashes = nothing written. */
 async function hashTree(dir: string): Promise<string> {

@@ -9,8 +9,7 @@ import { createBundledManifest } from "../src/bundle";
 import { createChecker } from "../src/check";
 import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
-import { publishDirectory } from "./helpers/registry";
-import { hashTree } from "./helpers/tree-hash";
+import { publishDirectory, hashTree } from "@cosmo/test-kit";
 
 const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
 

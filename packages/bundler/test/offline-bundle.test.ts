@@ -8,7 +8,7 @@ import { createBundledManifest } from "../src/bundle";
 import { exportBundle, importBundle } from "../src/offline-bundle";
 import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
-import { hashTree } from "./helpers/tree-hash";
+import { hashTree } from "@cosmo/test-kit";
 
 const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import pacote from "pacote";
-import { registryEnv } from "./helpers/registry";
+import { registryEnv } from "@cosmo/test-kit";
 
 // Pins the test registry itself: every other bundler test stands on it.
 describe("test registry", () => {

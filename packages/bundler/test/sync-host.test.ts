@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createBundledManifest } from "../src/bundle";
 import { sync } from "../src/sync";
 import { createTestHost, type TestHost } from "./helpers/host";
-import { hashTree } from "./helpers/tree-hash";
+import { hashTree } from "@cosmo/test-kit";
 
 // The whole path a user takes: a real host, its bundled manifest (bundle.ts), a sync of it.
 describe("sync of a host's bundled manifest", () => {

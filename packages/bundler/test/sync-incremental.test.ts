@@ -9,7 +9,7 @@ import { join, relative } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { currentBundle } from "../src/bundle-dirs";
 import { sync } from "../src/sync";
-import { hashTree } from "./helpers/tree-hash";
+import { hashTree } from "@cosmo/test-kit";
 
 const manifestWith = (dependencies: Record<string, string>) => ({ name: "host-bundled", version: "1.0.0", private: true, dependencies });
 

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { currentBundle } from "../src/bundle-dirs";
 import { loadNpmConfig } from "../src/npm-config";
 import { rollback, sync } from "../src/sync";
-import { findFiles, hashTree } from "./helpers/tree-hash";
+import { findFiles, hashTree } from "@cosmo/test-kit";
 
 // Bundled manifests as bundle.ts makes them, written out: registry deps only, so these tests pin
 // sync alone (host links are bundle.ts's to test).

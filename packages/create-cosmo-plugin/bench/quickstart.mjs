@@ -1,6 +1,6 @@
 // Measures the quick start: from `npm create cosmo-plugin` to the plugin's webhook answering in
 // a local cosmo-runner, one step per command a user types, each timed. Plain Node; uses the
-// BUILT workspace (run `npm run build` first) and the bundler's test registry helper (TypeScript,
+// BUILT workspace (run `npm run build` first) and @cosmo/test-kit's registry helper (TypeScript,
 // loaded with jiti) so every npm call can only reach a registry on loopback.
 //
 //   node packages/create-cosmo-plugin/bench/quickstart.mjs [--runs 3]
@@ -30,7 +30,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "../../..");
 const RUNNER = join(root, "packages/runner/bin/cosmo-runner.js");
 const jiti = createJiti(import.meta.url);
-const { startTestRegistry, registryEnv } = await jiti.import(join(root, "packages/bundler/test/helpers/registry.ts"));
+const { startTestRegistry, registryEnv } = await jiti.import("@cosmo/test-kit");
 
 /** Runs a command to its exit; rejects on a non-zero code. */
 function run(cmd, args, cwd, env) {

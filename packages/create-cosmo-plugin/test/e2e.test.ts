@@ -10,10 +10,7 @@ import { readFile, rm } from "node:fs/promises";
 import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-// For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
-import type {} from "../../bundler/test/setup/registry";
-import { BIN as RUNNER_BIN, startRunner, stopRunner, type CliProcess } from "../../runner/test/helpers/runner-process";
+import { registryEnv, BIN as RUNNER_BIN, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { runBin, tempDir } from "./helpers/cli";
 import { childEnv, linkWorkspaceDependencies, npm, runProcess } from "./helpers/workspace";
 

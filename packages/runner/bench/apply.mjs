@@ -57,8 +57,7 @@ const log = values.quiet ? () => {} : (...args) => console.error(...args);
 
 const here = dirname(fileURLToPath(import.meta.url));
 const jiti = createJiti(import.meta.url);
-const { startTestRegistry, registryEnv } = await jiti.import(join(here, "../../bundler/test/helpers/registry.ts"));
-const { BIN, stopRunner, freePort } = await jiti.import(join(here, "../test/helpers/runner-process.ts"));
+const { startTestRegistry, registryEnv, BIN, stopRunner, freePort } = await jiti.import("@cosmo/test-kit");
 
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -6,7 +6,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { useCliEnv } from "./helpers/cli-env";
-import { runCli } from "./helpers/runner-process";
+import { runCli } from "@cosmo/test-kit";
 
 const cli = useCliEnv("cosmo-cli-guides-");
 

@@ -8,10 +8,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { api, cli, freshRequest } from "./helpers/e2e";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 describe("the CLI through a running runner", { timeout: 120_000 }, () => {
   let dataDir: string;

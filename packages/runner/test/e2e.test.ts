@@ -1,6 +1,6 @@
 /**
  * End to end: the real `cosmo-runner` bin as a process, real HTTP on loopback, plugins installed
- * by name from the bundler's test registry (verdaccio, no uplinks), npm config from the
+ * by name from the test registry (verdaccio, no uplinks), npm config from the
  * environment exactly as a user's would be read (registryEnv: npm_config_registry + a throwaway
  * userconfig and cache).
  */
@@ -8,11 +8,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-// For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { api, cli, EXAMPLE, freshRequest, publishExample, runnerFingerprint, trackingBytes } from "./helpers/e2e";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 const CONFLICTING = "plugin-peer-core-2"; // peers @cosmo/core@^2; the runner has 0.1.0
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, useBundle } from "./helpers/bundles";
 import { faultyPlugin, healthyPlugin } from "./helpers/faulty-plugins";
-import { freePort, runCli, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { freePort, runCli, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 const TOKEN = "enable-disable-token-0123";
 const AUTH = { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" };

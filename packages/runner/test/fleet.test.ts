@@ -8,12 +8,9 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, canStartRedis, hasRedis, startRedis, type TestRedis, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { lockedPackages } from "@cosmo/bundler";
 import { api, freshRequest } from "./helpers/e2e";
-import { canStartRedis, hasRedis, startRedis, type TestRedis } from "./helpers/redis";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 interface Member {
   dataDir: string;

@@ -11,8 +11,7 @@ import { join } from "node:path";
 import Arborist from "@npmcli/arborist";
 import pacote from "pacote";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { publishDirectory, registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { publishDirectory, registryEnv } from "@cosmo/test-kit";
 import { cli, trackingBytes } from "./helpers/e2e";
 
 describe("a tampered tarball", { timeout: 120_000 }, () => {

@@ -9,7 +9,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { runCli, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { runCli, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 let dataDir: string;
 let running: CliProcess | undefined;

@@ -7,10 +7,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { cli, freshRequest } from "./helpers/e2e";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 type Lock = { packages: Record<string, { version?: string; integrity?: string; link?: boolean }> };
 const installedEntries = (lock: Lock) =>

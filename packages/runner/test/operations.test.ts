@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { isCosmoError } from "@cosmo/core";
 import pacote from "pacote";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
-import type {} from "../../bundler/test/setup/registry";
+import type {} from "@cosmo/test-kit/registry-setup";
 import { absoluteSource } from "../src/operations/add";
 import { bundleAndSync, syncBundle } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";

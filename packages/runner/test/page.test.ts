@@ -10,13 +10,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess, systemBinary } from "@cosmo/test-kit";
 import { EXAMPLE, publishExample, runnerDir } from "./helpers/e2e";
 import { makeBundle, useBundle } from "./helpers/bundles";
 import { faultyPlugin, healthyPlugin } from "./helpers/faulty-plugins";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
-import { systemBinary } from "./helpers/system-binary";
 
 const browser = systemBinary(
   "chromium",

@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isCosmoError } from "@cosmo/core";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
-import type {} from "../../bundler/test/setup/registry";
 import { addPluginRecord } from "../src/operations/add";
 import { applySet } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
@@ -12,7 +11,7 @@ import { checkSource, installPlugin, removePlugin } from "../src/operations/inst
 import { installedSources, reconcileSet } from "../src/operations/plugin-set";
 import { createPluginStore } from "../src/store/create";
 import { fileSetLock } from "../src/store/set-lock";
-import { canStartRedis, hasRedis, startRedis, type TestRedis } from "./helpers/redis";
+import { canStartRedis, hasRedis, startRedis, type TestRedis } from "@cosmo/test-kit";
 
 const rejection = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e);
 const codeOf = (e: unknown) => (isCosmoError(e) ? e.code : String(e));
@@ -138,7 +137,7 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
 describe("npm config, whatever the user set", { timeout: 180_000 }, () => {
   it("installs and applies three plugins in a row with omit-lockfile-registry-resolved=true and prefer-offline in the npmrc", async () => {
     const dataDir = await tempDir();
-    const { registryEnv } = await import("../../bundler/test/helpers/registry");
+    const { registryEnv } = await import("@cosmo/test-kit");
     const { loadNpmConfig } = await import("@cosmo/bundler");
     const made = await registryEnv(inject("registryUrl"));
     dirs.push(made.dir);

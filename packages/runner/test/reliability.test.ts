@@ -10,19 +10,16 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, inject, it } from "vitest";
 import { isCosmoError, validateManifest } from "@cosmo/core";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-// For its `inject("registryUrl")` type: the registry is the bundler's globalSetup.
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, canStartRedis, hasRedis, startRedis } from "@cosmo/test-kit";
 import { endpoints } from "../src/api/endpoints";
 import { currentLink, makeBundle, useBundle, versionPlugin, type FixturePlugin } from "./helpers/bundles";
 import { FAULTS, faultyPlugin, healthyPlugin, type FaultMode } from "./helpers/faulty-plugins";
 import { readDataDirState } from "./helpers/data-dir-state";
 import { cli, freshRequest } from "./helpers/e2e";
-import { canStartRedis, hasRedis, startRedis } from "./helpers/redis";
 import { LIFECYCLE_EVENTS, publishPlugins } from "./helpers/registry-plugins";
 import { rawRequest } from "./helpers/raw-http";
 import { requestLineArbitrary } from "./helpers/request-fuzz";
-import { BIN, freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { BIN, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 /** Files named `cosmo-canary-*` anywhere under `dir` (what a lifecycle script that ran leaves). */
 async function canariesUnder(dir: string): Promise<string[]> {

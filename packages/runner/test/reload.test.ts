@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { currentLink, makeBundle, useBundle, versionPlugin, type FixturePlugin } from "./helpers/bundles";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 const TOKEN = "reload-test-token-0123";
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, useBundle, versionPlugin } from "./helpers/bundles";
 import { rawRequest } from "./helpers/raw-http";
-import { startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { requestLineArbitrary } from "./helpers/request-fuzz";
 
 const TOKEN = "request-fuzz-token-0123";

@@ -2,13 +2,12 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import type {} from "../../bundler/test/setup/registry";
 import { bundlePlugins } from "../src/operations/apply";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
 import { installPlugin, uninstallPlugin } from "../src/operations/install";
 import { reconcileSet } from "../src/operations/plugin-set";
 import { createPluginStore } from "../src/store/create";
-import { hasRedis, startRedis, type TestRedis } from "./helpers/redis";
+import { hasRedis, startRedis, type TestRedis } from "@cosmo/test-kit";
 
 const tracking = (dataDir: string) => readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8").catch(() => "");
 

@@ -1,7 +1,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { sourcePolicyFromArgs, sourcePolicyFromEnv } from "../src/operations/source-policy";
 import { useCliEnv } from "./helpers/cli-env";
-import { runCli } from "./helpers/runner-process";
+import { runCli } from "@cosmo/test-kit";
 
 describe("source policy", () => {
   it("refuses git and accepts remote tarballs unless the environment says otherwise", () => {

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { makeBundle, useBundle, versionPlugin, type FixturePlugin } from "./helpers/bundles";
-import { freePort, runCli, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { freePort, runCli, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 // Real processes: each test spawns bin/cosmo-runner.js (built dist) on loopback.
 describe("cosmo-runner start", () => {

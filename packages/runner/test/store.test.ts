@@ -5,7 +5,7 @@ import { isCosmoError } from "@cosmo/core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createPluginStore } from "../src/store/create";
 import type { PluginStore } from "../src/store/types";
-import { canStartRedis, freePort, hasRedis, startRedis, type TestRedis } from "./helpers/redis";
+import { canStartRedis, freePort, hasRedis, startRedis, type TestRedis } from "@cosmo/test-kit";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 

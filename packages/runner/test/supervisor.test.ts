@@ -6,7 +6,7 @@ import type { CosmoError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Supervisor, type SupervisorOptions } from "../src/supervisor";
 import { currentLink, makeBundle, useBundle, versionPlugin } from "./helpers/bundles";
-import { freePort } from "./helpers/runner-process";
+import { freePort } from "@cosmo/test-kit";
 
 // The built worker entry, as the CLI forks it (run `npm run build` first).
 const exec = fileURLToPath(new URL("../dist/worker.js", import.meta.url));

@@ -7,10 +7,8 @@ import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { api, cli, freshRequest, trackingBytes } from "./helpers/e2e";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 describe("upgrade, downgrade and outdated", { timeout: 120_000 }, () => {
   let dataDir: string;

@@ -4,7 +4,7 @@
  * The pty starts 0 columns wide, which makes clack wrap after every character: `stty` widens it.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { systemBinary } from "../../../runner/test/helpers/system-binary";
+import { systemBinary } from "@cosmo/test-kit";
 import { BIN } from "./cli";
 
 /** True when util-linux `script` is on PATH (skipped loudly without it, a failure in CI). */

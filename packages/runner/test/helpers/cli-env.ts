@@ -2,7 +2,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, inject } from "vitest";
-import { registryEnv } from "../../../bundler/test/helpers/registry";
+import { registryEnv } from "@cosmo/test-kit";
 
 /** What a spawned CLI needs in each test: its own data dir, and an environment for it. */
 export interface CliEnv {

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, useBundle } from "./bundles";
 import { faultyPlugin, healthyPlugin, type FaultMode } from "./faulty-plugins";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./runner-process";
+import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 const TOKEN = "containment-test-token-0123";
 

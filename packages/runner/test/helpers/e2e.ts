@@ -7,9 +7,7 @@ import { access, readFile } from "node:fs/promises";
 import { request } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { publishDirectory } from "../../../bundler/test/helpers/registry";
-import { hashTree } from "../../../bundler/test/helpers/tree-hash";
-import { runCli } from "./runner-process";
+import { publishDirectory, hashTree, runCli } from "@cosmo/test-kit";
 
 /** The runner package (the host whose dependencies are bundled). */
 export const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "../..");

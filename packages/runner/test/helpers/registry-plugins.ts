@@ -6,7 +6,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { publishDirectory } from "../../../bundler/test/helpers/registry";
+import { publishDirectory } from "@cosmo/test-kit";
 
 /** One package to publish. */
 export interface RegistryPlugin {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { createConnection, createServer } from "node:net";
+import { createConnection } from "node:net";
+import { freePort } from "./ports";
 import { findOnPath, systemBinary } from "./system-binary";
 
 const externalUrl = process.env.COSMO_TEST_REDIS_URL;
@@ -25,15 +26,6 @@ export interface TestRedis {
   /** The child process, when this run started the server (undefined for COSMO_TEST_REDIS_URL). */
   child?: ChildProcess;
   stop(): Promise<void>;
-}
-
-/** A port that was free a moment ago (the OS picks it; we release it for redis to take). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /** True once something on the port answers PING with PONG. */

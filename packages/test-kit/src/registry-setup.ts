@@ -2,18 +2,17 @@
  * vitest globalSetup: one test registry per vitest run, its URL given to tests as
  * `inject("registryUrl")`.
  *
- * Any test project may list this file in its `globalSetup` (the bundler's does; the runner's
- * will). vitest runs each project's globalSetup in the one main process, so the instance is
- * kept on `globalThis` with a count of users: the first project starts it, the last teardown
+ * Any test project may list `@cosmo/test-kit/registry-setup` in its `globalSetup`. vitest runs
+ * each project's globalSetup in the one main process, so the instance is kept on `globalThis` with a count of users: the first project starts it, the last teardown
  * stops it, and a run of several projects shares one registry. We chose per-project
  * globalSetup over a root-level one because vitest 4 always runs the root config's
  * globalSetup, so `--project core` would start a registry it never uses; sharing comes from the
  * process-wide instance instead.
  */
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import type {} from "vitest";
 import type { TestProject } from "vitest/node";
-import { startTestRegistry, type TestRegistry } from "../helpers/registry";
+import { fixturesDir } from "./fixtures";
+import { startTestRegistry, type TestRegistry } from "./registry";
 
 declare module "vitest" {
   interface ProvidedContext {
@@ -23,9 +22,6 @@ declare module "vitest" {
     registryStorageDir: string;
   }
 }
-
-/** Where the fixture packages live, for any project that starts the registry. */
-export const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), "../fixtures/registry");
 
 interface Shared {
   registry: Promise<TestRegistry>;

@@ -3,23 +3,11 @@
  * `npm run build` first), and plain HTTP to it over loopback.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 
-/** The bin a user runs. */
-export const BIN = fileURLToPath(new URL("../../bin/cosmo-runner.js", import.meta.url));
-
-/** A port nobody listens on right now (bound to 0 on loopback, then released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+/** The bin a user runs: the workspace's cosmo-runner, found as any package finds it. */
+export const BIN = join(dirname(createRequire(import.meta.url).resolve("cosmo-runner/package.json")), "bin/cosmo-runner.js");
 
 /** A spawned CLI: its output so far, and its exit. */
 export interface CliProcess {

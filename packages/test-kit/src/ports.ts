@@ -1,0 +1,16 @@
+import { createServer } from "node:net";
+
+/**
+ * A loopback port nobody listens on right now: the OS picks it, we release it for a child
+ * process (a runner, a redis-server) to take.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
