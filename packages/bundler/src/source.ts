@@ -147,8 +147,21 @@ export async function resolveSources(
         const manifest = await pacote.manifest(source.spec, { ...options.npmOptions, Arborist, ignoreScripts: true });
         return { ...source, name: manifest.name };
       } catch (error) {
+        // A source that cannot be reached is not a malformed one: say which it is.
+        if (unreachable(error)) throw createError("COSMO_E_SOURCE_UNREACHABLE", { source: source.raw, reason: errorMessage(error) }, { cause: error });
         throw createError("COSMO_E_SPEC_INVALID", { source: source.raw, reason: `its package.json cannot be read: ${errorMessage(error)}` }, { cause: error });
       }
     }),
   );
+}
+
+// Fetch failures as npm's fetcher reports them: a socket error code, or an HTTP status.
+const NETWORK_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ENOTFOUND", "EAI_AGAIN", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "FETCH_ERROR"]);
+
+/** Whether pacote failed to reach a source at all (rather than finding something it cannot read). */
+function unreachable(error: unknown): boolean {
+  const e = error as { code?: unknown; errno?: unknown; statusCode?: unknown; type?: unknown } | null;
+  if (!e) return false;
+  if (typeof e.code === "string" && (NETWORK_CODES.has(e.code) || /^E[0-9]{3}$/.test(e.code))) return true;
+  return typeof e.errno === "string" && NETWORK_CODES.has(e.errno);
 }

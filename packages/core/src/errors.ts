@@ -279,6 +279,11 @@ export const errorCatalog = {
     message: (p) =>
       `Checking ${s(p.source)} took longer than ${s(p.seconds)} s (the source or the registry does not answer). Check the URL is reachable, or raise COSMO_CHECK_TIMEOUT_MS.`,
   },
+  COSMO_E_SOURCE_UNREACHABLE: {
+    status: 502,
+    message: (p) =>
+      `${s(p.source)} could not be fetched (${c(p.reason)}). Check the URL is right and reachable from the runner's machine, or install the plugin from a registry.`,
+  },
   COSMO_E_GENERATION_SYNC_FAILED: {
     status: 500,
     message: (p) =>

@@ -21,9 +21,14 @@ export interface CliProcess {
 }
 
 /** Spawns `node bin/cosmo-runner.js ...args` with a clean COSMO_* environment plus `env`. */
-export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string } = {}): CliProcess {
+export function runCli(args: string[], env: Record<string, string> = {}, options: { cwd?: string; openFiles?: number } = {}): CliProcess {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("COSMO_")));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
+  // `openFiles`: under `ulimit -n`, as an operator's service unit may run it (exec: the pid is node's).
+  const [command, argv] =
+    options.openFiles === undefined
+      ? [process.execPath, [BIN, ...args]]
+      : ["sh", ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
+  const child = spawn(command, argv, { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
@@ -54,8 +59,8 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
 }
 
 /** Starts `cosmo-runner start` and resolves once it prints the URL it serves. */
-export async function startRunner(args: string[], env: Record<string, string> = {}): Promise<CliProcess & { url: string }> {
-  const proc = runCli(["start", ...args], env);
+export async function startRunner(args: string[], env: Record<string, string> = {}, options: { openFiles?: number } = {}): Promise<CliProcess & { url: string }> {
+  const proc = runCli(["start", ...args], env, options);
   const match = await proc.waitFor(/listening on (http:\/\/\S+)/);
   return { ...proc, url: match[1]! };
 }
