@@ -9,10 +9,8 @@ import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv } from "../../bundler/test/helpers/registry";
-import type {} from "../../bundler/test/setup/registry";
+import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { api, freshRequest } from "./helpers/e2e";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
 
 describe("a runner under load and faults", { timeout: 240_000 }, () => {
   let dataDir: string;
