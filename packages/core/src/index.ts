@@ -56,6 +56,7 @@ export type {
 // Attribution: which plugin's code is running
 export { awaitAsPlugin, currentPlugin, observePluginCalls, runAsPlugin } from "./attribution";
 export type { PluginCallObserver } from "./attribution";
+export { bindPluginListeners } from "./listener-binding";
 
 // Loading
 export { coreVersion } from "./version";

@@ -10,7 +10,7 @@
  * watchdog, which cannot see that context.
  */
 import { Worker } from "node:worker_threads";
-import { createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
+import { bindPluginListeners, createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
 import { FAULT_WORDS, type FaultKind, type FaultPlugin, type FaultReport } from "./fault";
 
 /** Plugins a worker can tell apart in shared memory; later ones share index 0 ("unknown"). */
@@ -78,6 +78,9 @@ export function installContainment(options: ContainmentOptions): Containment {
     },
     end: (plugin) => void Atomics.sub(view, 2 + indexOf(plugin), 1),
   });
+
+  // A listener a plugin adds to process (or any emitter that outlives its call) runs as its code.
+  const unbindListeners = bindPluginListeners();
 
   const running = (): string | undefined => currentPlugin() ?? (names[Atomics.load(view, 1)] || undefined);
 
@@ -163,6 +166,7 @@ export function installContainment(options: ContainmentOptions): Containment {
     },
     stop() {
       stopObserving();
+      unbindListeners();
       clearInterval(heartbeat);
       void thread?.terminate();
     },
