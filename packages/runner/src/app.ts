@@ -1,9 +1,10 @@
-import { H3, type H3Event } from "h3";
+import { createError } from "@cosmo/core";
+import { bodyLimit as limitBody, H3, type H3Event } from "h3";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../package.json";
 import { createOpenApiDocument } from "./api/openapi";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
-import { authGuard, bodyLimitGuard, hasToken, hostGuard } from "./http/guards";
+import { authGuard, hasToken, hostGuard } from "./http/guards";
 import { registerPage } from "./http/page";
 import { getLogger } from "./logger";
 import type { PluginOperations } from "./operations";
@@ -23,7 +24,7 @@ export interface CreateAppOptions {
   token: string;
   /** Host names answered besides localhost, 127.0.0.1 and [::1] (e.g. when bound to a LAN). */
   allowedHosts?: string[];
-  /** Largest request body in bytes (default 1 MiB). */
+  /** Largest request body in bytes (default 1 MiB), plugin routes' bodies included. */
   bodyLimit?: number;
   /** Largest offline bundle `POST /plugins/import` takes, in bytes (default 512 MiB). */
   importLimit?: number;
@@ -35,12 +36,36 @@ export interface CreateAppOptions {
   logger?: RunnerLogger;
   /** GET routes need the token too (see authGuard); `/health` then shows only its status without it. */
   guardReads?: boolean;
+  /**
+   * The plugins' routes (core's router): every request outside the runner's own paths goes to
+   * its `fetch`. A fetch function rather than routes copied in, because h3 copies routes at
+   * registration while the router follows the PluginService, so plugins that come and go are
+   * served as they are. Absent: the app is the admin API alone.
+   */
+  plugins?: { fetch(request: Request): Response | Promise<Response> };
+  /** What `/health` adds after its own fields when it shows details (a server worker: pid, bundle, plugins...). */
+  health?: () => Record<string, unknown>;
+}
+
+/** The paths the runner keeps for itself: no plugin answers there, whatever the method. */
+function isRunnerPath(path: string): boolean {
+  return path === "/openapi.json" || path === "/plugins" || path.startsWith("/plugins/") || path === "/_cosmo" || path.startsWith("/_cosmo/");
+}
+
+// The one route that is not the runner's: the plugins' catch-all.
+const PLUGIN_ROUTE = "/**";
+
+/** True when the runner answers this request itself (one of its routes, or a path in its space). */
+function answeredByRunner(event: H3Event): boolean {
+  return event.context.matchedRoute?.route !== PLUGIN_ROUTE || isRunnerPath(event.url.pathname);
 }
 
 /**
- * The runner's admin API as an h3 app. Every request passes the Host check, then (when it
- * mutates) the token check, then the body limit; every error leaves as
- * `{ error: { code, message, details } }` with its COSMO_E_ code's status.
+ * The runner's one h3 app: the admin API, the manager page and, when given, every plugin's
+ * routes. Every request passes the Host check (a DNS-rebinding page must not reach a plugin's
+ * webhooks either) and the body limit; the runner's own routes also the token check (plugin
+ * webhooks are called by whatever the plugin talks to, which has no admin token). Every error
+ * of the runner leaves as `{ error: { code, message, details } }` with its COSMO_E_ code's status.
  * @example
  * const app = createApp({ store, token })
  * createServer(toNodeHandler(app)).listen(4000, "127.0.0.1")
@@ -51,33 +76,54 @@ export function createApp(options: CreateAppOptions): H3 {
   const logger = options.logger ?? getLogger();
   const startedAt = Date.now();
 
-  const toErrorResponse = (error: unknown, event: H3Event) => errorResponse(toCosmoError(error, event, { bodyLimit, logger }));
+  const importLimit = options.importLimit ?? DEFAULT_IMPORT_LIMIT;
+  const isImport = (event: H3Event) => event.url.pathname === "/plugins/import";
+  const limitOf = (event: H3Event) => (isImport(event) ? importLimit : bodyLimit);
+  const toErrorResponse = (error: unknown, event: H3Event) => errorResponse(toCosmoError(error, event, { bodyLimit: limitOf(event), logger }));
   const app = new H3({
     // h3 would print unhandled errors itself; toCosmoError logs them once, with the route.
     silent: true,
     onError: toErrorResponse,
   });
 
+  // In this order: a forged Host is refused before anything else, a missing token before a body is read.
   app.use(hostGuard(options.allowedHosts));
-  app.use(authGuard(options.token, { guardReads: options.guardReads }));
-  const importLimit = options.importLimit ?? DEFAULT_IMPORT_LIMIT;
-  app.use(bodyLimitGuard((event) => (event.url.pathname === "/plugins/import" ? importLimit : bodyLimit)));
+  app.use(authGuard(options.token, { guardReads: options.guardReads }), { match: answeredByRunner });
+  // h3's own limit: a declared Content-Length over it is refused at once, a chunked body is cut
+  // off while it is read; either 413 becomes COSMO_E_BODY_TOO_LARGE in toCosmoError. An offline
+  // bundle uploaded to import holds every tarball of the set: it has a limit of its own.
+  app.use(limitBody(bodyLimit), { match: (event) => !isImport(event) });
+  app.use(limitBody(importLimit), { match: isImport });
 
   app.get("/health", (event) => {
     // Guarded reads: a probe without the token learns that the runner is up, nothing more.
     if (options.guardReads && !hasToken(event, options.token)) return { status: "ok" };
-    return healthDetails();
-  });
-  const healthDetails = () => ({
-    status: "ok",
-    version,
-    uptime_ms: Date.now() - startedAt,
-    store: options.store.description.split(":")[0],
+    return {
+      status: "ok",
+      version,
+      uptime_ms: Date.now() - startedAt,
+      store: options.store.description.split(":")[0],
+      ...options.health?.(),
+    };
   });
 
   app.get("/openapi.json", () => createOpenApiDocument());
 
   registerPage(app);
   registerPluginRoutes(app, { store: options.store, dataDir: options.dataDir, operations: options.operations, toErrorResponse });
+
+  const plugins = options.plugins;
+  if (plugins) {
+    app.all(PLUGIN_ROUTE, (event) => {
+      if (isRunnerPath(event.url.pathname)) {
+        // rou3 matched this catch-all before h3 could fall back from HEAD to the path's GET
+        // route: answer as that GET does (node sends no body for a HEAD).
+        if (event.req.method === "HEAD") return app.fetch(new Request(event.req.url, { method: "GET", headers: event.req.headers }));
+        // A method the runner's path does not take is the runner's 404, never a plugin's answer.
+        throw createError("COSMO_E_API_ROUTE_NOT_FOUND", { method: event.req.method, path: event.url.pathname });
+      }
+      return plugins.fetch(event.req);
+    });
+  }
   return app;
 }

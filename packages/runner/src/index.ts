@@ -14,10 +14,10 @@ export type { Endpoint, EndpointAuth } from "./api/endpoints";
 export * as apiSchemas from "./api/schemas";
 
 // HTTP pieces, for hosts that mount the guards or the error shape themselves
-export { authGuard, bodyLimitGuard, hostGuard, LOOPBACK_HOSTS } from "./http/guards";
+export { authGuard, hostGuard, LOOPBACK_HOSTS } from "./http/guards";
 export { errorResponse, toCosmoError } from "./http/errors";
 export type { RunnerLogger } from "./http/errors";
-export type { BodyIssue } from "./http/body";
+export type { BodyIssue } from "./http/json-body";
 
 // Store
 export { createPluginStore, resolveStoreUrl } from "./store/create";

@@ -1,9 +1,10 @@
 import type { Readable } from "node:stream";
 import type { ProgressReporter } from "./operations/progress";
+import type { ReloadOptions, ReloadResult } from "./worker/messages";
 import type { PluginRecord } from "./store/types";
 
 /**
- * The work behind the RPC endpoints (check, bundle, sync, reload), given to `createApp` by
+ * The work behind the RPC endpoints (install, apply, reload, report...), given to `createApp` by
  * whoever owns it. The app stays a thin HTTP face: it looks records up, calls these and sends
  * their results as JSON. A method may throw a Cosmo error (COSMO_E_CONFLICT gives the 409 with
  * details.conflicts); each endpoint exists only when its method is given. The long ones take a
@@ -22,6 +23,8 @@ export interface PluginOperations {
   installed(): Promise<unknown>;
   /** `GET /plugins/report`: what a bug report needs (lockfile, plugins, versions). */
   report(): Promise<unknown>;
+  /** `POST /plugins/reload`: a new worker on the current bundle; rejects with COSMO_E_RELOAD_UNAVAILABLE where there is no supervisor. */
+  reload(options: ReloadOptions): Promise<ReloadResult>;
   /** `POST /plugins/:id/disable`: stop loading the plugin (kept tracked and bundled); `apply` reloads now. */
   disable(record: PluginRecord, options: { apply: boolean }): Promise<unknown>;
   /** `POST /plugins/:id/enable`: load it again (lifts a quarantine); `apply` reloads now. */

@@ -216,7 +216,7 @@ describe("admin API over HTTP", () => {
   });
 
   describe("operations", () => {
-    function fakeOperations(): Omit<PluginOperations, "disable" | "enable" | "describe" | "remove"> {
+    function fakeOperations(): Omit<PluginOperations, "disable" | "enable" | "describe" | "remove" | "reload"> {
       return {
         install: vi.fn(async (r: PluginRecord) => store.update(r.id, { install_status: "installed" })),
         uninstall: vi.fn(async (r: PluginRecord) => store.update(r.id, { install_status: "pending" })),

@@ -31,7 +31,7 @@ describe("worker app", () => {
     dir = await mkdtemp(join(tmpdir(), "cosmo-worker-app-"));
     store = await createPluginStore("memory:", { dataDir: dir });
     loaded = await loadBundle(await makeBundle(dir, "b1", [versionPlugin("hello", "/hello", "1"), echo]), quiet);
-    const { app } = createWorkerApp({ store, token: TOKEN, loaded, clean: false, requestReload, logger: { error() {} } });
+    const { app } = createWorkerApp({ store, token: TOKEN, loaded, clean: false, operations: { reload: requestReload }, logger: { error() {} } });
     served = await serveApp(app);
     requestReload.mockClear();
   });
@@ -69,6 +69,23 @@ describe("worker app", () => {
     const res = await served.request("GET", "/hello/version");
     expect(res.status).toBe(404);
     expect(res.json.error.code).toBe("COSMO_E_ROUTE_NOT_FOUND");
+  });
+
+  it("answers a method the runner's own path does not take with the runner's 404, never a plugin's", async () => {
+    const put = await served.request("PUT", "/plugins", { headers: AUTH });
+    expect(put.status).toBe(404);
+    expect(put.json.error.code).toBe("COSMO_E_API_ROUTE_NOT_FOUND");
+    expect((await served.request("PUT", "/plugins")).status).toBe(401);
+    // HEAD falls back to the path's GET route, as h3 does for a route of its own.
+    const head = await served.request("HEAD", "/plugins");
+    expect(head.status).toBe(200);
+    expect(head.headers["content-type"]).toMatch(/^application\/json/);
+  });
+
+  it("reads an admin body as JSON whatever its Content-Type (curl -d sends a form type)", async () => {
+    const res = await served.request("POST", "/plugins", { headers: { ...AUTH, "content-type": "application/x-www-form-urlencoded" }, body: JSON.stringify({ source: "left-pad" }) });
+    expect(res.status).toBe(201);
+    expect(res.json).toMatchObject({ source: "left-pad", install_status: "pending" });
   });
 
   it("asks for a reload on POST /plugins/reload with the token only, passing rollbackOnFailure", async () => {

@@ -2,7 +2,6 @@
  * The admin API's enable, disable and live status, as a server process offers them: it knows
  * which plugins it runs (the service) and which it set aside (the loaded bundle).
  */
-import { createError } from "@cosmo/core";
 import type { PluginOperations } from "../operations";
 import type { PluginRecord } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "../worker/messages";
@@ -14,15 +13,14 @@ import { disablePlugin, enablePlugin, packageOfRecord } from "./toggle";
 export interface ContainmentOperationsContext {
   dataDir: string;
   loaded: Pick<LoadedBundle, "service" | "setAside">;
-  /** Reload on the current bundle (absent in --no-cluster mode). */
-  requestReload?: (options: ReloadOptions) => Promise<ReloadResult>;
+  /** Reload on the current bundle (rejects with COSMO_E_RELOAD_UNAVAILABLE in --no-cluster mode). */
+  requestReload: (options: ReloadOptions) => Promise<ReloadResult>;
 }
 
 /** `disable`, `enable` and `describe` for the admin API. */
 export function containmentOperations(ctx: ContainmentOperationsContext): Pick<PluginOperations, "disable" | "enable" | "describe"> {
   const reload = async (apply: boolean, reason: string): Promise<ReloadResult | undefined> => {
     if (!apply) return undefined;
-    if (!ctx.requestReload) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner runs in one process (--no-cluster)" });
     return ctx.requestReload({ reason });
   };
   return {

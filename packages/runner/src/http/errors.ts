@@ -23,15 +23,28 @@ export function errorResponse(error: CosmoError): Response {
 }
 
 /**
- * Turns anything a handler or h3 threw into a Cosmo error. h3 wraps foreign errors in an
- * HTTPError whose `cause` is the original, so a Cosmo error is looked for there too. h3's own
- * errors (no route, malformed URL, body over the limit) get codes of ours; anything else is a
- * bug: the stack goes to the log and the client gets COSMO_E_INTERNAL without it.
+ * The Cosmo error h3 wrapped: a foreign error becomes an HTTPError whose `cause` is the original;
+ * what a body validator throws sits one level deeper (the cause of the details h3 keeps as cause).
+ */
+function wrappedCosmoError(error: unknown): CosmoError | undefined {
+  let cause = (error as { cause?: unknown } | null)?.cause;
+  for (let depth = 0; depth < 2; depth++) {
+    if (isCosmoError(cause)) return cause;
+    cause = (cause as { cause?: unknown } | null | undefined)?.cause;
+  }
+  return undefined;
+}
+
+/**
+ * Turns anything a handler or h3 threw into a Cosmo error, looking through h3's wrapping (see
+ * wrappedCosmoError). h3's own errors (no route, malformed URL, body over the limit) get codes
+ * of ours; anything else is a bug: the stack goes to the log and the client gets
+ * COSMO_E_INTERNAL without it.
  */
 export function toCosmoError(error: unknown, event: H3Event, context: { bodyLimit: number; logger: RunnerLogger }): CosmoError {
   if (isCosmoError(error)) return error;
-  const cause = (error as { cause?: unknown } | null)?.cause;
-  if (isCosmoError(cause)) return cause;
+  const wrapped = wrappedCosmoError(error);
+  if (wrapped) return wrapped;
   if (HTTPError.isError(error) && !error.unhandled) {
     if (error.status === 404) {
       return createError("COSMO_E_API_ROUTE_NOT_FOUND", { method: event.req.method, path: event.url.pathname });
@@ -41,6 +54,7 @@ export function toCosmoError(error: unknown, event: H3Event, context: { bodyLimi
       return createError("COSMO_E_REQUEST_INVALID", { reason: error.message, status: error.status });
     }
   }
+  const cause = (error as { cause?: unknown } | null)?.cause;
   const original = cause instanceof Error ? cause : error;
   context.logger.error(
     `Unexpected error on ${event.req.method} ${event.url.pathname}:`,

@@ -1,5 +1,5 @@
 import { createError } from "@cosmo/core";
-import { assertBodySize, type H3Event, type Middleware } from "h3";
+import type { H3Event, Middleware } from "h3";
 import { tokensEqual } from "../token";
 
 /** Host names a runner on loopback always answers to. */
@@ -80,18 +80,4 @@ export function authGuard(token: string, options: AuthGuardOptions = {}): Middle
 export function isLoopbackAddress(host: string): boolean {
   const h = host.trim().toLowerCase().replace(/^\[|\]$/g, "");
   return h === "localhost" || h === "::1" || /^127\.\d+\.\d+\.\d+$/.test(h) || h === "::ffff:127.0.0.1";
-}
-
-/**
- * Caps request bodies at `limit` bytes: a declared Content-Length over it is refused at once;
- * a chunked body is cut off while it is read (h3 wraps the stream; its 413 is mapped to
- * COSMO_E_BODY_TOO_LARGE by the error handler). `limitOf` may give one route a limit of its own.
- */
-export function bodyLimitGuard(limitOf: number | ((event: H3Event) => number)): Middleware {
-  return (event: H3Event) => {
-    const limit = typeof limitOf === "number" ? limitOf : limitOf(event);
-    const length = event.req.headers.get("content-length");
-    if (length && Number(length) > limit) throw createError("COSMO_E_BODY_TOO_LARGE", { limit });
-    assertBodySize(event, limit);
-  };
 }

@@ -3,10 +3,10 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createError } from "@cosmo/core";
-import { getRouterParam, type H3, type H3Event } from "h3";
-import { createPluginBody, rpcBody, upgradeBody } from "../api/schemas";
-import { readOptionalJson, readValidatedJson } from "../http/body";
+import { getRouterParam, noContent, readValidatedBody, type H3, type H3Event } from "h3";
+import { createPluginBody, reloadBody, rpcBody, upgradeBody } from "../api/schemas";
 import { jsonResponse } from "../http/errors";
+import { JSON_BODY, jsonBody, optionalJsonBody } from "../http/json-body";
 import { progressStream, wantsEventStream } from "../http/sse";
 import type { PluginOperations } from "../operations";
 import { addPluginRecord } from "../operations/add";
@@ -43,7 +43,7 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
   const answer = (event: H3Event, work: (report: ProgressReporter) => Promise<unknown>) =>
     wantsEventStream(event) ? progressStream(work, (error) => toErrorResponse(error, event)) : work(silentProgress);
 
-  const { install, uninstall, remove, apply, installed, report, exportBundle, upgrade, outdated } = operations;
+  const { install, uninstall, remove, apply, installed, report, exportBundle, upgrade, outdated, reload } = operations;
   if (installed) app.get("/plugins/installed", () => installed());
   if (outdated) app.get("/plugins/outdated", () => outdated());
   if (report) app.get("/plugins/report", () => report());
@@ -77,11 +77,20 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
     });
   }
   if (apply) app.post("/plugins/apply", (event) => answer(event, (progress) => apply(progress)));
+  // Reload onto whatever `<dataDir>/bundle` points at now: what a `cosmo-runner sync` run in
+  // another process needs to make the running runner serve its result. A bare POST reloads
+  // without rollback.
+  if (reload) {
+    app.post("/plugins/reload", async (event) => {
+      const body = await readValidatedBody(event, optionalJsonBody(reloadBody, {}), JSON_BODY);
+      return jsonResponse(await reload({ ...body, reason: "POST /plugins/reload" }));
+    });
+  }
   // With `{ apply: true }` the answer is the record plus `apply` (what apply returned); the
   // record is changed first, so a failed apply still leaves it installed (or uninstalled).
   const rpc = (run: (r: PluginRecord, progress: ProgressReporter) => Promise<PluginRecord>) => async (event: H3Event) => {
     const found = await record(event);
-    const { apply: andApply } = await readOptionalJson(event, rpcBody, {});
+    const { apply: andApply } = await readValidatedBody(event, optionalJsonBody(rpcBody, {}), JSON_BODY);
     if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
     return answer(event, async (progress) => {
       const updated = await run(found, progress);
@@ -92,7 +101,7 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
   // `{ apply: true }`, the reload that made it take effect.
   const toggle = (run: PluginOperations["enable"]) => async (event: H3Event) => {
     const found = await record(event);
-    const { apply: andApply } = await readOptionalJson(event, rpcBody, {});
+    const { apply: andApply } = await readValidatedBody(event, optionalJsonBody(rpcBody, {}), JSON_BODY);
     return run(found, { apply: andApply === true });
   };
   if (operations.disable) app.post("/plugins/:id/disable", toggle(operations.disable));
@@ -102,7 +111,7 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
   if (upgrade) {
     app.post("/plugins/:id/upgrade", async (event) => {
       const found = await record(event);
-      const { version, apply: andApply } = await readOptionalJson(event, upgradeBody, {});
+      const { version, apply: andApply } = await readValidatedBody(event, optionalJsonBody(upgradeBody, {}), JSON_BODY);
       if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
       // On a conflict nothing changed and the 409 explains; the record stays as it was.
       return answer(event, async (progress) => {
@@ -118,7 +127,7 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
       return { plugins: operations.describe ? await operations.describe(plugins) : plugins };
     });
     app.post(path, async (event) => {
-      const { source } = await readValidatedJson(event, createPluginBody);
+      const { source } = await readValidatedBody(event, jsonBody(createPluginBody), JSON_BODY);
       // A source npm cannot parse is refused here (422) rather than recorded to fail at install.
       const created = await addPluginRecord(store, source);
       return jsonResponse(created, 201, { location: `/plugins/${created.id}` });
@@ -140,6 +149,6 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
       if (uninstall && found.install_status === "installed") await uninstall(found);
       await store.remove(found.id);
     }
-    return new Response(null, { status: 204 });
+    return noContent();
   });
 }

@@ -66,6 +66,12 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     await store.close().catch(() => {});
     throw error;
   }
+  // The one place a process without a supervisor says so: apply, enable/disable with
+  // `apply` and POST /plugins/reload all ask through this.
+  const reload = async (reloadOptions: ReloadOptions = {}): Promise<ReloadResult> => {
+    if (!options.requestReload) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner runs in one process (--no-cluster)" });
+    return options.requestReload(reloadOptions);
+  };
   const requestReload = options.requestReload;
   const ops = createOperationsContext({ dataDir: config.dataDir, store, sourcePolicy: config.sourcePolicy });
   const operations = workerOperations({
@@ -76,12 +82,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     counts: () => countPlugins(loaded),
     bundle: loaded.bundle,
     clean: config.clean,
-    requestReload: async (reloadOptions = {}) => {
-      if (!requestReload) {
-        throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner runs in one process (--no-cluster)" });
-      }
-      return requestReload(reloadOptions);
-    },
+    requestReload: reload,
   });
   const served = await readBundleGeneration(loaded.bundle);
   let follower: Follower | undefined;
@@ -99,9 +100,9 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     dataDir: config.dataDir,
     operations: {
       ...operations,
-      ...containmentOperations({ dataDir: config.dataDir, loaded, requestReload: options.requestReload }),
+      ...containmentOperations({ dataDir: config.dataDir, loaded, requestReload: reload }),
+      reload,
     },
-    requestReload,
     logger,
     fallback: config.fallback,
     guardReads: config.guardReads,

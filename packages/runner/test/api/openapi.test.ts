@@ -37,7 +37,7 @@ describe("/openapi.json", () => {
     loaded = await loadBundle(null, quiet);
     // Every operation given, so every endpoint the admin app can have is registered.
     admin = createApp({ store, token: TOKEN, operations: { install: fail, uninstall: fail, apply: fail, installed: fail, report: fail, disable: fail, enable: fail, upgrade: fail, outdated: fail, exportBundle: fail, importBundle: fail } });
-    ({ app: worker } = createWorkerApp({ store, token: TOKEN, loaded, clean: false, requestReload: fail, logger: { error() {} } }));
+    ({ app: worker } = createWorkerApp({ store, token: TOKEN, loaded, clean: false, operations: { reload: fail }, logger: { error() {} } }));
     served = await serveApp(worker);
   });
   afterAll(async () => {
