@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, useBundle } from "./helpers/bundles";
 import { healthyPlugin } from "./helpers/faulty-plugins";
-import { freePort, startRunner, stopRunner, type CliProcess } from "./helpers/runner-process";
+import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 // Regression (issue 9): such a listener ran outside the plugin's async context: its
 // process.exit() really ended the worker, and the crash was charged to nobody.
