@@ -86,12 +86,12 @@ export default defineCommand({
     watchdog: {
       type: "string",
       default: "5000",
-      description: "Replace a worker whose event loop is blocked this many ms, quarantining the plugin that blocked it (0 = off)",
+      description: "Replace a worker whose event loop is blocked this many ms, quarantining the plugin that blocked it (0 = off; not with --no-cluster)",
     },
     "max-heap": {
       type: "string",
       default: "1024",
-      description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined; 0 = Node's default)",
+      description: "Heap limit of each worker in MB (a plugin that allocates past it is quarantined; 0 = Node's default; not with --no-cluster)",
     },
     "log-level": {
       type: "string",
@@ -111,7 +111,8 @@ export default defineCommand({
       type: "boolean",
       default: true,
       description: "Serve from a supervised worker, so apply reloads without dropping requests",
-      negativeDescription: "Serve from this process (no reload; for debugging)",
+      negativeDescription:
+        "Serve from this process, for debugging: no reload, no watchdog, no heap limit, no quarantine (plugin faults are still caught and logged, but a blocked loop or an OOM stops the runner)",
     },
   },
   async run({ args }) {
