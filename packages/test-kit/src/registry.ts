@@ -33,6 +33,8 @@ export interface TestRegistry {
   storageDir: string;
   /** The packages published, as `name@version`. */
   published: string[];
+  /** Logs a user in as `npm login` does and resolves to the token npm would keep (`_authToken`). */
+  login(user: string, password: string): Promise<string>;
   /** Stops the server and removes its temp dir. */
   close(): Promise<void>;
 }
@@ -41,6 +43,16 @@ export interface TestRegistry {
 export interface StartTestRegistryOptions {
   /** Directory whose subdirectories are fixture packages; absent = publish nothing. */
   fixturesDir?: string;
+  /** Users (name -> password) in the registry's htpasswd; they log in with `TestRegistry.login`. */
+  users?: Record<string, string>;
+  /**
+   * Package rules placed before the open default (anyone reads and publishes), e.g.
+   * `{ "@private/*": { access: "$authenticated", publish: "$authenticated" } }` for a scope
+   * that needs a token. Fixtures are then published as `publishAs`.
+   */
+  packages?: Record<string, { access: string; publish: string }>;
+  /** The user (of `users`) whose token publishes the fixtures. */
+  publishAs?: string;
 }
 
 interface FixtureManifest {
@@ -64,11 +76,16 @@ export async function startTestRegistry(options: StartTestRegistryOptions = {}):
   const storageDir = join(root, "storage");
   const { runServer } = require("verdaccio") as { runServer: (config: object) => Promise<Server> };
   const access = { access: "$all", publish: "$all", unpublish: "$all" };
+  // htpasswd's {SHA} form: verdaccio's htpasswd plugin reads it, and it needs no bcrypt here.
+  const users = Object.entries(options.users ?? {});
+  const sha = (password: string) => `{SHA}${createHash("sha1").update(password).digest("base64")}`;
+  await writeFile(join(root, "htpasswd"), users.map(([name, password]) => `${name}:${sha(password)}:autocreated ${new Date().toISOString()}\n`).join(""));
+  const rules = Object.fromEntries(Object.entries(options.packages ?? {}).map(([glob, rule]) => [glob, { ...rule, unpublish: rule.publish }]));
   const server = await runServer({
     self_path: join(root, "config.yaml"),
     storage: storageDir,
     uplinks: {},
-    packages: { "@*/*": access, "**": access },
+    packages: { ...rules, "@*/*": access, "**": access },
     auth: { htpasswd: { file: join(root, "htpasswd"), max_users: -1 } },
     web: { enable: false },
     // Only real trouble reaches the test output.
@@ -86,10 +103,24 @@ export async function startTestRegistry(options: StartTestRegistryOptions = {}):
     await rm(root, { recursive: true, force: true });
   };
 
+  const login = async (user: string, password: string): Promise<string> => {
+    const res = await fetch(`${url}-/user/org.couchdb.user:${encodeURIComponent(user)}`, {
+      method: "PUT",
+      // Basic credentials make verdaccio log an existing user in (without them it tries to add one: 409).
+      headers: { "content-type": "application/json", authorization: `Basic ${Buffer.from(`${user}:${password}`).toString("base64")}` },
+      body: JSON.stringify({ _id: `org.couchdb.user:${user}`, name: user, password, type: "user", roles: [] }),
+    });
+    const body = (await res.json().catch(() => ({}))) as { token?: string };
+    if (!res.ok || !body.token) throw new Error(`logging ${user} in to the test registry failed: ${res.status}`);
+    return body.token;
+  };
+
   try {
     const fixtures = options.fixturesDir === undefined ? [] : await readFixtures(options.fixturesDir);
-    const published = await publishAll({ url, goneUrl, storageDir, cache: join(root, "cache") }, fixtures);
-    return { url, storageDir, published, close };
+    const publisher = options.publishAs;
+    const token = publisher === undefined ? undefined : await login(publisher, options.users?.[publisher] ?? "");
+    const published = await publishAll({ url, goneUrl, storageDir, cache: join(root, "cache"), token }, fixtures);
+    return { url, storageDir, published, login, close };
   } catch (error) {
     await close();
     throw error;
@@ -141,9 +172,11 @@ interface PublishTarget {
   storageDir: string;
   /** pacote's cache while packing: the registry's own, never the user's ~/.npm. */
   cache: string;
+  /** Sent as `Authorization: Bearer` with each publish (a registry whose packages need a user). */
+  token?: string;
 }
 
-async function publishAll({ url, goneUrl, storageDir, cache }: PublishTarget, fixtures: Fixture[]): Promise<string[]> {
+async function publishAll({ url, goneUrl, storageDir, cache, token }: PublishTarget, fixtures: Fixture[]): Promise<string[]> {
   const byName = new Map<string, Fixture[]>();
   for (const f of fixtures) byName.set(f.manifest.name, [...(byName.get(f.manifest.name) ?? []), f]);
   const published: string[] = [];
@@ -151,7 +184,7 @@ async function publishAll({ url, goneUrl, storageDir, cache }: PublishTarget, fi
     [...byName.values()].map(async (versions) => {
       versions.sort((a, b) => semver.compare(a.manifest.version, b.manifest.version));
       for (const fixture of versions) {
-        await publishOne(url, cache, fixture);
+        await publishOne(url, cache, fixture, token);
         if (fixture.manifest.cosmoFixture?.deleteTarball) await deleteTarball(goneUrl, storageDir, fixture.manifest);
         published.push(`${fixture.manifest.name}@${fixture.manifest.version}`);
       }
@@ -166,7 +199,7 @@ function tarballName(manifest: FixtureManifest): string {
 }
 
 /** Packs one fixture dir and PUTs it as `npm publish` does (packument + base64 attachment). */
-async function publishOne(url: string, cache: string, { dir, manifest }: Fixture): Promise<void> {
+async function publishOne(url: string, cache: string, { dir, manifest }: Fixture, token?: string): Promise<void> {
   // ignoreScripts: a fixture's `prepare` (the scripts fixture has one) must not run at pack time.
   const tarball = await pacote.tarball(`file:${dir}`, { Arborist, ignoreScripts: true, cache });
   const { name, version } = manifest;
@@ -193,7 +226,7 @@ async function publishOne(url: string, cache: string, { dir, manifest }: Fixture
   };
   const res = await fetch(`${url}${name.replace("/", "%2f")}`, {
     method: "PUT",
-    headers: { "content-type": "application/json" },
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
   });
   if (!res.ok) throw new Error(`publishing ${name}@${version} to the test registry failed: ${res.status} ${await res.text()}`);
