@@ -48,12 +48,44 @@ export function runAsPlugin<T>(plugin: string, fn: () => T): T {
   });
 }
 
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === "object" || typeof value === "function") && value !== null && typeof (value as PromiseLike<unknown>).then === "function";
+
+/**
+ * Calls `fn` as plugin code of `plugin`, telling observers when its async work begins and ends.
+ * Returns what `fn` returned: a value (its work ended with the call) or a promise of it (its
+ * work ends when that settles). A route answering synchronously thus costs no promise, which
+ * with the async hooks attribution turns on is a measurable share of a request.
+ */
+export function callAsPlugin<T>(plugin: string, fn: () => T | Promise<T>): T | Promise<T> {
+  for (const o of observers) o.begin?.(plugin);
+  const end = () => {
+    for (const o of observers) o.end?.(plugin);
+  };
+  let result: T | Promise<T>;
+  try {
+    result = runAsPlugin(plugin, fn);
+  } catch (error) {
+    end();
+    throw error;
+  }
+  if (!isThenable(result)) {
+    end();
+    return result;
+  }
+  return Promise.resolve(result).then(
+    (value) => {
+      end();
+      return value;
+    },
+    (error: unknown) => {
+      end();
+      throw error;
+    },
+  );
+}
+
 /** Awaits `fn` as plugin code of `plugin`, telling observers when its async work begins and ends. */
 export async function awaitAsPlugin<T>(plugin: string, fn: () => T | Promise<T>): Promise<T> {
-  for (const o of observers) o.begin?.(plugin);
-  try {
-    return await runAsPlugin(plugin, fn);
-  } finally {
-    for (const o of observers) o.end?.(plugin);
-  }
+  return callAsPlugin(plugin, fn);
 }

@@ -54,7 +54,7 @@ export type {
 } from "./service-types";
 
 // Attribution: which plugin's code is running
-export { awaitAsPlugin, currentPlugin, observePluginCalls, runAsPlugin } from "./attribution";
+export { awaitAsPlugin, callAsPlugin, currentPlugin, observePluginCalls, runAsPlugin } from "./attribution";
 export type { PluginCallObserver } from "./attribution";
 export { bindPluginListeners } from "./listener-binding";
 

@@ -53,3 +53,30 @@ export function canonicalPath(pathname: string): string {
 export function underPrefix(path: string, prefix: string): boolean {
   return path === prefix || path.startsWith(`${prefix}/`);
 }
+
+// "scheme://authority", then a path the URL parser leaves exactly as it is (no escapes, no
+// backslashes, nothing it would encode), then an optional query; no fragment.
+const PLAIN_TARGET = /^(https?:\/\/[^/?#\\\s\x00-\x1f\x7f]*)(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(?:\?[^#]*)?$/;
+const DOT_SEGMENT = /\/\.{1,2}(?:\/|$)/;
+// Origins a request URL had, and whether the URL parser accepts them (a bounded memo: a
+// server sees few Host values, and an attacker sending many only empties it).
+const origins = new Map<string, boolean>();
+
+/**
+ * The path of a request URL as `canonicalPath(new URL(href).pathname)` would give it, without
+ * parsing the URL, when that is plain to see (the usual request: `http://host:port/a/b?q`);
+ * undefined when only the URL parser can tell (escapes, dot segments, an odd authority).
+ * What the router matches per request without building a URL object.
+ */
+export function plainRequestPath(href: string): string | undefined {
+  const match = PLAIN_TARGET.exec(href);
+  if (!match || DOT_SEGMENT.test(match[2] as string)) return undefined;
+  const origin = match[1] as string;
+  let valid = origins.get(origin);
+  if (valid === undefined) {
+    if (origins.size >= 256) origins.clear();
+    valid = URL.canParse(`${origin}/`);
+    origins.set(origin, valid);
+  }
+  return valid ? (match[2] as string) : undefined;
+}
