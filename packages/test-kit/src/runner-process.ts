@@ -1,6 +1,6 @@
 /**
- * The real `cosmo-runner` bin as a child process, the way a user runs it (built dist, so run
- * `npm run build` first), and plain HTTP to it over loopback.
+ * The real `cosmo-runner` bin as a child process, the way a user runs it (its built dist/, which
+ * the root vitest globalSetup rebuilds when stale), and plain HTTP to it over loopback.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
@@ -16,8 +16,8 @@ export interface CliProcess {
   stderr(): string;
   /** Resolves with the exit code (null when killed by a signal) and signal. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resolves once stdout matches, rejects if the process exits first or `ms` pass. */
-  waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
+  /** Resolves once stdout (or stderr) matches, rejects if the process exits first or `ms` pass. */
+  waitFor(pattern: RegExp, ms?: number, stream?: "stdout" | "stderr"): Promise<RegExpMatchArray>;
 }
 
 /** Spawns `node bin/cosmo-runner.js ...args` with a clean COSMO_* environment plus `env`. */
@@ -36,22 +36,22 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once("exit", (code, signal) => resolve({ code, signal })),
   );
-  const waitFor = (pattern: RegExp, ms = 20_000) =>
+  const waitFor = (pattern: RegExp, ms = 20_000, stream: "stdout" | "stderr" = "stdout") =>
     new Promise<RegExpMatchArray>((resolve, reject) => {
       const timer = setTimeout(() => done(new Error(`timed out waiting for ${pattern}\nstdout: ${out}\nstderr: ${err}`)), ms);
       const check = () => {
-        const match = out.match(pattern);
+        const match = (stream === "stdout" ? out : err).match(pattern);
         if (match) done(undefined, match);
       };
       const onExit = () => done(new Error(`exited before ${pattern}\nstdout: ${out}\nstderr: ${err}`));
       const done = (error?: Error, match?: RegExpMatchArray) => {
         clearTimeout(timer);
-        child.stdout?.off("data", check);
+        child[stream]?.off("data", check);
         child.off("exit", onExit);
         if (error) reject(error);
         else resolve(match!);
       };
-      child.stdout?.on("data", check);
+      child[stream]?.on("data", check);
       child.once("exit", onExit);
       check();
     });
