@@ -6,7 +6,6 @@ import { currentLink, makeBundle, useBundle, versionPlugin, type FixturePlugin }
 import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 const TOKEN = "reload-test-token-0123";
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Sample {
   startedAt: number;
@@ -18,10 +17,12 @@ interface Sample {
 
 /**
  * Clients that request `url` back to back (keep-alive, as a real client does) until stop() or
- * 30 s, whichever comes first; each answer is recorded, failures included.
+ * 30 s, whichever comes first; each answer is recorded, failures included. `until` resolves
+ * once the answers so far satisfy a test (checked on each answer).
  */
 function keepRequesting(url: string, clients: number) {
   const samples: Sample[] = [];
+  const waiters: { test: (samples: Sample[]) => boolean; resolve: () => void }[] = [];
   let stopped = false;
   const deadline = Date.now() + 30_000;
   const client = async () => {
@@ -36,11 +37,20 @@ function keepRequesting(url: string, clients: number) {
       }
       sample.endedAt = Date.now();
       samples.push(sample);
+      for (const waiter of [...waiters]) {
+        if (!waiter.test(samples)) continue;
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
     }
   };
   const running = Promise.all(Array.from({ length: clients }, client));
+  // Past the deadline nothing more arrives: let the test go on to its assertions.
+  void running.then(() => waiters.forEach((waiter) => waiter.resolve()));
   return {
     samples,
+    until: (test: (samples: Sample[]) => boolean) =>
+      test(samples) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ test, resolve })),
     stop: async () => {
       stopped = true;
       await running;
@@ -50,6 +60,8 @@ function keepRequesting(url: string, clients: number) {
 }
 
 const failed = (s: Sample) => s.error !== undefined || s.status !== 200;
+/** At least `n` answers to requests started at or after `since`. */
+const answersSince = (since: number, n: number) => (samples: Sample[]) => samples.filter((s) => s.startedAt >= since).length >= n;
 
 const crasher: FixturePlugin = {
   name: "crasher",
@@ -95,7 +107,7 @@ describe("reload under the supervisor", () => {
     const oldPid = (await (await fetch(`${runner.url}/health`)).json()).pid;
 
     const load = keepRequesting(`${runner.url}/hello/version`, 4);
-    await sleep(500);
+    await load.until(answersSince(0, 20));
     await useBundle(dataDir, v2); // what sync() does before apply reloads
     const asked = Date.now();
     const res = await reload({ rollbackOnFailure: true });
@@ -103,7 +115,7 @@ describe("reload under the supervisor", () => {
     const body = await res.json();
     expect(res.status, JSON.stringify(body)).toBe(200);
     expect(body).toMatchObject({ bundleId: "v2", plugins: { active: 1, failed: 0 } });
-    await sleep(1000);
+    await load.until(answersSince(answered, 40));
     const samples = await load.stop();
 
     const failures = samples.filter(failed);
@@ -131,10 +143,10 @@ describe("reload under the supervisor", () => {
     const oldPid = (await (await fetch(`${runner.url}/health`)).json()).pid;
 
     const load = keepRequesting(`${runner.url}/hello/version`, 4);
-    await sleep(300);
+    await load.until(answersSince(0, 12));
     await useBundle(dataDir, await makeBundle(dataDir, "broken", [versionPlugin("hello", "/hello", "2"), crasher]));
     const res = await reload({ rollbackOnFailure: true });
-    await sleep(500);
+    await load.until(answersSince(Date.now(), 20));
     const samples = await load.stop();
 
     expect(res.status).toBe(500);
@@ -216,11 +228,9 @@ describe("reload under the supervisor", () => {
     await start();
     const { pid } = await (await fetch(`${runner.url}/health`)).json();
     process.kill(pid, "SIGKILL");
-    let health: { pid?: number } = {};
-    for (let i = 0; i < 100 && !(health.pid && health.pid !== pid); i++) {
-      await sleep(100);
-      health = await fetch(`${runner.url}/health`).then((r) => r.json(), () => ({}));
-    }
+    // The supervisor says when the replacement serves.
+    await runner.waitFor(new RegExp(`worker (?!${pid}\\b)\\d+ serves`));
+    const health = await (await fetch(`${runner.url}/health`)).json();
     expect(health.pid).toBeTypeOf("number");
     expect(health.pid).not.toBe(pid);
     expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "1" });
@@ -240,11 +250,7 @@ describe("reload under the supervisor", () => {
     await start();
     await useBundle(dataDir, await makeBundle(dataDir, "v2", [versionPlugin("hello", "/hello", "2")]));
     runner.child.kill("SIGHUP");
-    let version: string | undefined;
-    for (let i = 0; i < 100 && version !== "2"; i++) {
-      await sleep(100);
-      version = (await (await fetch(`${runner.url}/hello/version`)).json()).version;
-    }
-    expect(version).toBe("2");
+    await runner.waitFor(/serves \S+ \(bundle v2, SIGHUP\)/);
+    expect(await (await fetch(`${runner.url}/hello/version`)).json()).toMatchObject({ version: "2" });
   });
 });

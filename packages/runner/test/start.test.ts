@@ -89,12 +89,13 @@ describe("cosmo-runner start", () => {
     const slow: FixturePlugin = {
       name: "slow",
       prefix: "/slow",
-      source: `export const plugin = { setup(ctx) { ctx.route("GET", "/wait", async () => { await new Promise((r) => setTimeout(r, 800)); return { done: true }; }); } };\n`,
+      // Says on stdout (the worker's is the runner's) that the request is in, then takes its time.
+      source: `export const plugin = { setup(ctx) { ctx.route("GET", "/wait", async () => { console.log("slow: request in"); await new Promise((r) => setTimeout(r, 800)); return { done: true }; }); } };\n`,
     };
     await useBundle(dataDir, await makeBundle(dataDir, "b1", [slow]));
     const runner = await start();
     const inFlight = fetch(`${runner.url}/slow/wait`);
-    await new Promise((r) => setTimeout(r, 200));
+    await runner.waitFor(/slow: request in/);
     runner.child.kill("SIGTERM");
     const res = await inFlight;
     expect(res.status).toBe(200);
@@ -155,7 +156,8 @@ describe("cosmo-runner start", () => {
     expect((await reload.json()).error.code).toBe("COSMO_E_RELOAD_UNAVAILABLE");
     // SIGHUP (reload, in cluster mode) must not end a single-process runner.
     runner.child.kill("SIGHUP");
-    await new Promise((r) => setTimeout(r, 300));
+    // Its warning (stderr, where the pretty log writes warnings) says it stays.
+    await runner.waitFor(/cannot reload now: started with --no-cluster/, 20_000, "stderr");
     expect(runner.child.exitCode).toBeNull();
     expect((await fetch(`${runner.url}/health`)).status).toBe(200);
     expect((await stopRunner(runner)).code).toBe(0);
