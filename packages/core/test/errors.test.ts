@@ -7,6 +7,45 @@ const docs = readFileSync(new URL("../../../docs/reference/errors.md", import.me
 const documented = [...docs.matchAll(/^###\s+`?(COSMO_E_[A-Z0-9_]+)`?\s*$/gm)].map((m) => m[1]);
 const codes = Object.keys(errorCatalog) as CosmoErrorCode[];
 
+/** The detail keys a code's message reads, found by rendering it with a recording object. */
+function keysRead(code: CosmoErrorCode): string[] {
+  const read = new Set<string>();
+  const recorder = new Proxy({}, { get: (_target, key) => (typeof key === "string" && read.add(key), undefined) });
+  errorCatalog[code].message(recorder);
+  return [...read];
+}
+
+/** Every detail the message reads, each a recognisable value; `fix` is a fix as callers pass one. */
+function detailsOf(code: CosmoErrorCode): Record<string, string> {
+  return Object.fromEntries(keysRead(code).map((key) => [key, key === "fix" ? "Run `cosmo-runner plugins list` to see the ids." : `«${key}»`]));
+}
+
+/**
+ * The clauses after the first (which says what went wrong) that tell the reader what to do: an
+ * imperative, or a command, flag, variable, endpoint or file to reach for.
+ */
+function fixSentences(message: string): string[] {
+  const clauses = message.split(/(?<=[.!?])\s+(?=[A-Z])|[;:]\s+/).slice(1);
+  return clauses.filter((clause) => FIX_VERB.test(clause) || /`[^`]+`|--[a-z]|COSMO_[A-Z_]+|POST \/|\b[\w-]+\.(json|txt|tgz|lock)\b/.test(clause));
+}
+const FIX_VERB =
+  /^(?:\S+\s+)?(add|build|call|change|check|choose|delete|export|find|fix|give|install|keep|leave|list|make|mount|pass|pick|point|publish|raise|read|release|remove|report|restart|retry|run|see|send|set|start|stop|uninstall|unregister|use)\b/i;
+
+/** Details a message reads only to choose its wording, not to show. */
+const CONDITIONAL_DETAILS = new Set(["COSMO_E_WORKER_START_FAILED.previousServing"]);
+/** Not a failure to fix: the user asked for it. */
+const NOTHING_TO_FIX = new Set<CosmoErrorCode>(["COSMO_E_CREATE_CANCELLED"]);
+/**
+ * Messages that say what went wrong but not yet what to do (their docs section does); listed
+ * so that a new message without a fix fails, and the next test fails once one gains a fix.
+ */
+const FIX_NOT_YET_IN_MESSAGE = new Set<CosmoErrorCode>([
+  "COSMO_E_ROUTE_INVALID",
+  "COSMO_E_ROUTE_RESPONSE_INVALID",
+  "COSMO_E_SYNC_FAILED",
+  "COSMO_E_UPGRADE_INVALID",
+]);
+
 describe("error codes", () => {
   it("documents every code in docs/reference/errors.md", () => {
     expect(codes.filter((c) => !documented.includes(c))).toEqual([]);
@@ -24,14 +63,36 @@ describe("error codes", () => {
     }
   });
 
-  it("gives every code a message that says what to do, built from its details", () => {
+  it("gives every code a message built from its details, with no placeholder left", () => {
     for (const code of codes) {
-      const error = createError(code, { package: "pkg-a", plugin: "plugin-a", source: "src-a" });
+      const details = detailsOf(code);
+      const error = createError(code, details);
       expect(error.code).toBe(code);
       expect(error.status).toBe(errorCatalog[code].status);
-      expect(error.message.length, code).toBeGreaterThan(20);
       expect(error.toJSON().error.code).toBe(code);
+      // A detail the template reads but nobody passed renders as a lone "?".
+      expect(error.message, code).not.toMatch(/(^|[\s("'`:<])\?($|[\s)"'`.,;:>])/);
+      expect(error.message, code).not.toMatch(/undefined|\[object Object\]|NaN/);
+      for (const [key, value] of Object.entries(details)) {
+        if (!CONDITIONAL_DETAILS.has(`${code}.${key}`)) expect(error.message, `${code} shows ${key}`).toContain(value);
+      }
     }
+  });
+
+  it("says what to do: every message has a sentence that names a fix, and its docs section a **Fix:**", () => {
+    const withoutFix: string[] = [];
+    for (const code of codes) {
+      if (NOTHING_TO_FIX.has(code)) continue;
+      const message = createError(code, detailsOf(code)).message;
+      if (!FIX_NOT_YET_IN_MESSAGE.has(code) && fixSentences(message).length === 0) withoutFix.push(`${code}: ${message}`);
+      const section = docs.split(/^###\s+/m).find((s) => s.replace(/`/g, "").startsWith(code)) ?? "";
+      expect(section, code).toMatch(/\*\*Fix:\*\*\s+\S/);
+    }
+    expect(withoutFix).toEqual([]);
+  });
+
+  it("keeps the list of messages without a fix honest", () => {
+    for (const code of FIX_NOT_YET_IN_MESSAGE) expect(fixSentences(createError(code, detailsOf(code)).message), code).toEqual([]);
   });
 
   it("recognises a Cosmo error by its brand, not by instanceof", () => {
