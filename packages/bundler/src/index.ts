@@ -11,9 +11,9 @@ export { loadNpmConfig } from "./npm-config";
 export type { LoadNpmConfigOptions } from "./npm-config";
 
 // Sync and bundle dirs
-export { rollback, sync } from "./sync";
+export { activateBundle, rollback, sync } from "./sync";
 export { preloadInstaller } from "./npm-libs";
-export type { BundleLocation, RollbackOptions, SyncOptions, SyncResult } from "./sync";
+export type { ActivateBundleOptions, BundleLocation, RollbackOptions, SyncOptions, SyncResult } from "./sync";
 export { lockDifference, lockedPackages, syncLockfile } from "./sync-lockfile";
 export type { SyncLockfileOptions } from "./sync-lockfile";
 export { bundleLayout, currentBundle, defaultBundleDir } from "./bundle-dirs";

@@ -283,13 +283,36 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         { cause: error },
       );
     }
-    // The switch: `previous` first, so a crash between the two renames leaves both links valid.
-    if (current !== undefined) await pointLink(layout.previous, current);
-    await pointLink(layout.current, path);
+    await switchTo(layout, path);
     // Anything older than the previous bundle is no longer reachable by a rollback.
     await collectGarbage(layout).catch(() => undefined);
     return { bundleDir: layout.current, path, lockfile: join(path, "package-lock.json"), previous: current, changed: true };
   });
+}
+
+/** Makes `path` current; the current bundle becomes previous. Call only holding the layout's lock. */
+async function switchTo(layout: BundleLayout, path: string): Promise<void> {
+  const current = await readBundleLink(layout.current);
+  // `previous` first, so a crash between the two renames leaves both links valid.
+  if (current !== undefined) await pointLink(layout.previous, current);
+  await pointLink(layout.current, path);
+}
+
+/** Options of {@link activateBundle}. */
+export type ActivateBundleOptions = BundleLocation & {
+  /** A bundle dir under the layout's `versions/`, its node_modules already in place. */
+  path: string;
+  lock?: LockOptions;
+};
+
+/**
+ * Makes a bundle laid out by other means current, the way a sync ends: under the layout's lock,
+ * the current bundle becomes previous (the rollback target), then the switch.
+ * @example await activateBundle({ dataDir, path: join(bundleLayout(defaultBundleDir(dataDir)).versions, "b1") });
+ */
+export async function activateBundle(options: ActivateBundleOptions): Promise<void> {
+  const layout = layoutOf(options);
+  await locked(layout, options.lock, () => switchTo(layout, options.path));
 }
 
 /** Options of {@link rollback}. */

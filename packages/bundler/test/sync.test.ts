@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, inject, it } from "vitest";
 import { currentBundle } from "../src/bundle-dirs";
 import { loadNpmConfig } from "../src/npm-config";
-import { rollback, sync } from "../src/sync";
+import { activateBundle, rollback, sync } from "../src/sync";
 import { findFiles, hashTree } from "@cosmo/test-kit";
 
 // Bundled manifests as bundle.ts makes them, written out: registry deps only, so these tests pin
@@ -141,6 +141,16 @@ describe("sync", () => {
 
     expect(await rollback({ dataDir })).toBe(b.path);
     expect(existsSync(join(dataDir, "bundle/node_modules/plugin-scripts"))).toBe(true);
+  });
+
+  it("activates a bundle laid out by hand as a sync would: current switches, the old one becomes previous", async () => {
+    const a = await sync({ dataDir, manifest: manifestWith({ "plugin-ok": "^1.0.0" }), npmOptions });
+    const handMade = join(versionsDir(), "hand-made");
+    await mkdir(join(handMade, "node_modules"), { recursive: true });
+    await activateBundle({ dataDir, path: handMade });
+    expect(await currentBundle(dataDir)).toBe(handMade);
+    expect(join(dataDir, await readlink(join(dataDir, "bundle.previous")))).toBe(a.path);
+    expect(await rollback({ dataDir })).toBe(a.path);
   });
 
   it("keeps only the current and previous bundles", async () => {

@@ -1,10 +1,11 @@
 /**
  * Bundles made by hand, without a registry or Arborist: a dir under `bundle.versions/` whose
- * node_modules holds tiny plugin packages, made current with the same links sync() uses.
+ * node_modules holds tiny plugin packages, made current by the bundler's own activateBundle.
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { bundleLayout, defaultBundleDir, pointLink, readBundleLink } from "../../../bundler/src/bundle-dirs";
+import { isCosmoError } from "@cosmo/core";
+import { activateBundle, bundleLayout, currentBundle, defaultBundleDir } from "@cosmo/bundler";
 
 /** One plugin package for a hand-made bundle. */
 export interface FixturePlugin {
@@ -45,15 +46,17 @@ export async function makeBundle(dataDir: string, id: string, plugins: FixturePl
   return dir;
 }
 
-/** Makes a bundle dir current as sync() does: the old current becomes previous, then the swap. */
-export async function useBundle(dataDir: string, dir: string): Promise<void> {
-  const layout = bundleLayout(defaultBundleDir(dataDir));
-  const current = await readBundleLink(layout.current);
-  if (current !== undefined) await pointLink(layout.previous, current);
-  await pointLink(layout.current, dir);
+/** Makes a bundle dir current as sync() does: the old current becomes previous, then the switch. */
+export function useBundle(dataDir: string, dir: string): Promise<void> {
+  return activateBundle({ dataDir, path: dir });
 }
 
-/** The bundle dir `<dataDir>/bundle` points at now. */
-export function currentLink(dataDir: string): Promise<string | undefined> {
-  return readBundleLink(bundleLayout(defaultBundleDir(dataDir)).current);
+/** The bundle dir `<dataDir>/bundle` points at now, or undefined when there is none. */
+export async function currentLink(dataDir: string): Promise<string | undefined> {
+  try {
+    return await currentBundle(dataDir);
+  } catch (error) {
+    if (isCosmoError(error) && error.code === "COSMO_E_NO_BUNDLE") return undefined;
+    throw error;
+  }
 }
