@@ -79,12 +79,14 @@ describe("Supervisor", () => {
     await useBundle(dataDir, v1);
     let fatal: CosmoError | undefined;
     // No watchdog: nothing can name the crasher (reallyExit passes the process.exit guard).
-    const sup = await create({ maxCrashes: 3, onFatal: (e) => (fatal = e) });
+    let fellBack!: () => void;
+    const fallbackServing = new Promise<void>((resolve) => (fellBack = resolve));
+    const sup = await create({ maxCrashes: 3, onFatal: (e) => (fatal = e), onServing: (ready) => ready.fallback && fellBack() });
     const { pid } = await sup.start();
     const crasher = { name: "crasher", prefix: "/crasher", source: "process.reallyExit(3);\nexport const plugin = { setup() {} };\n" };
     await useBundle(dataDir, await makeBundle(dataDir, "crash", [crasher]));
     process.kill(pid, "SIGKILL");
-    for (let i = 0; i < 200 && !sup.serving?.fallback; i++) await new Promise((r) => setTimeout(r, 100));
+    await fallbackServing;
     expect(fatal).toBeUndefined();
     expect(sup.serving?.fallback).toMatch(/COSMO_E_WORKER_CRASH_LOOP|crashed 3 times/);
     expect(sup.serving?.bundle).toBe(v1);
