@@ -2,20 +2,17 @@
  * Runs the example as its README says (`node server.js`) against the test registry
  * (through the npm config env a user would set) and talks HTTP to it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv } from "@cosmo/test-kit";
+import { registryEnv, spawnProcess, type CliProcess } from "@cosmo/test-kit";
 
 const exampleDir = fileURLToPath(new URL("..", import.meta.url));
 
-let child: ChildProcess;
+let server: CliProcess;
 let url: string;
-let out = "";
-let exited: Promise<number | null>;
 let dataDir: string;
 let npmrcDir: string;
 
@@ -23,31 +20,13 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), "cosmo-h3-host-"));
   const npm = await registryEnv(inject("registryUrl"));
   npmrcDir = npm.dir;
-  child = spawn(process.execPath, ["server.js"], {
-    cwd: exampleDir,
-    env: { ...npm.env, PORT: "0", COSMO_DATA_DIR: dataDir },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  exited = new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-  url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line in 15 s:\n${out}`)), 15_000);
-    const check = () => {
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on("data", check);
-    void exited.then(() => reject(new Error(`exited before listening:\n${out}`)));
-  });
+  server = spawnProcess(process.execPath, ["server.js"], { cwd: exampleDir, env: { ...npm.env, PORT: "0", COSMO_DATA_DIR: dataDir } });
+  url = (await server.waitFor(/listening on (http:\/\/\S+)/, 15_000))[1]!;
 });
 
 afterAll(async () => {
-  if (child?.exitCode === null) child.kill("SIGKILL");
-  await exited;
+  if (server?.child.exitCode === null) server.child.kill("SIGKILL");
+  await server?.exited;
   await rm(dataDir, { recursive: true, force: true });
   await rm(npmrcDir, { recursive: true, force: true });
 });
@@ -83,7 +62,7 @@ describe("examples/h3-host", () => {
     expect(body.error.details.conflicts).toContainEqual(
       expect.objectContaining({ kind: "peer", plugin: "plugin-peer-core-2", package: "@cosmo/core", heldBy: { type: "host" } }),
     );
-    expect(out).toContain("Cosmo could not add plugin-peer-core-2");
+    expect(server.stdout() + server.stderr()).toContain("Cosmo could not add plugin-peer-core-2");
   });
 
   it("checks against the plugins in the tracking file: two plugins peering different majors conflict", async () => {
@@ -113,7 +92,7 @@ describe("examples/h3-host", () => {
   });
 
   it("exits 0 on SIGTERM", async () => {
-    child.kill("SIGTERM");
-    expect(await exited).toBe(0);
+    server.child.kill("SIGTERM");
+    expect((await server.exited).code).toBe(0);
   });
 });

@@ -1,48 +1,24 @@
 /**
  * Runs the example as its README says (`PORT=... node server.js`) and talks HTTP to it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { spawnProcess, type CliProcess } from "@cosmo/test-kit";
 import { afterEach, describe, expect, it } from "vitest";
 
 const exampleDir = fileURLToPath(new URL("..", import.meta.url));
 
-interface Server {
-  child: ChildProcess;
-  url: string;
-  output(): string;
-  exited: Promise<number | null>;
-}
+type Server = CliProcess & { url: string; output(): string };
 
 const running: Server[] = [];
 
 async function start(env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, ["server.js"], {
-    cwd: exampleDir,
-    env: { ...process.env, PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening on" line in 10 s:\n${out}`)), 10_000);
-    const check = () => {
-      const match = out.match(/listening on (http:\/\/\S+)/);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1] as string);
-      }
-    };
-    child.stdout?.on("data", check);
-    void exited.then(() => reject(new Error(`exited before listening:\n${out}`)));
-  });
-  const server = { child, url, output: () => out, exited };
+  const proc = spawnProcess(process.execPath, ["server.js"], { cwd: exampleDir, env: { ...process.env, PORT: "0", ...env } });
+  const server: Server = { ...proc, url: "", output: () => proc.stdout() + proc.stderr() };
   running.push(server);
+  server.url = (await proc.waitFor(/listening on (http:\/\/\S+)/, 10_000))[1]!;
   return server;
 }
 
@@ -95,7 +71,7 @@ describe("examples/node-http-host", () => {
   it("tears the plugins down and exits 0 on SIGTERM", async () => {
     const server = await start();
     server.child.kill("SIGTERM");
-    expect(await server.exited).toBe(0);
+    expect((await server.exited).code).toBe(0);
     expect(server.output()).toContain("[greeter] teardown");
   });
 });

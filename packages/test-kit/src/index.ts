@@ -19,5 +19,5 @@ export { findOnPath, requireBinaries, systemBinary, type SystemBinary } from "./
 export { canStartRedis, hasRedis, startRedis, type TestRedis } from "./redis";
 export { freePort } from "./ports";
 
-// The cosmo-runner bin as a user runs it
-export { BIN, runCli, startRunner, stopRunner, type CliProcess } from "./runner-process";
+// The cosmo-runner bin as a user runs it, and any other program spawned the same way
+export { BIN, runCli, spawnProcess, startRunner, stopRunner, type CliProcess } from "./runner-process";

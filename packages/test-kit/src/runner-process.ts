@@ -28,7 +28,16 @@ export function runCli(args: string[], env: Record<string, string> = {}, options
     options.openFiles === undefined
       ? [process.execPath, [BIN, ...args]]
       : ["sh", ["-c", `ulimit -n ${options.openFiles} && exec "$0" "$@"`, process.execPath, BIN, ...args]];
-  const child = spawn(command, argv, { env: { ...base, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
+  return spawnProcess(command, argv, { env: { ...base, NO_COLOR: "1", ...env }, cwd: options.cwd });
+}
+
+/**
+ * Spawns any program (stdin closed, stdout and stderr collected) as a {@link CliProcess}: an
+ * example's `node server.js`, a bin of another package.
+ * @example const server = spawnProcess(process.execPath, ["server.js"], { cwd, env }); await server.waitFor(/listening on/);
+ */
+export function spawnProcess(command: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(command, args, { env: options.env ?? process.env, stdio: ["ignore", "pipe", "pipe"], cwd: options.cwd });
   let out = "";
   let err = "";
   child.stdout?.on("data", (d: Buffer) => (out += d.toString()));

@@ -1,12 +1,13 @@
 /**
- * The real `create-cosmo-plugin` bin as a child process (built dist: run `npm run build`
- * first), in temp dirs, with no terminal (stdin closed) unless driven through `pty.ts`.
+ * The real `create-cosmo-plugin` bin as a child process (its built dist/, which the root vitest
+ * globalSetup rebuilds when stale), in temp dirs, with no terminal (stdin closed) unless driven
+ * through `pty.ts`.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { runProcess } from "./workspace";
 
 /** The bin a user runs. */
 export const BIN = fileURLToPath(new URL("../../bin/create-cosmo-plugin.js", import.meta.url));
@@ -20,15 +21,7 @@ export interface CliResult {
 
 /** Runs the bin with `args` in `cwd`, stdin closed (no terminal), and waits for its exit. */
 export function runBin(args: string[], cwd: string): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return runProcess(process.execPath, [BIN, ...args], cwd, process.env);
 }
 
 /** A fresh temp dir; `cleanup()` removes it. */
