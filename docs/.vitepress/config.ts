@@ -28,6 +28,7 @@ export const sidebar: DefaultTheme.SidebarItem[] = [
       { text: "Conflicts", link: "/concepts/conflicts" },
       { text: "Plugin lifecycle", link: "/concepts/lifecycle" },
       { text: "Reload", link: "/concepts/reload" },
+      { text: "Inside the runner", link: "/concepts/architecture" },
     ],
   },
   {

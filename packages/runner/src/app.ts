@@ -7,7 +7,7 @@ import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
 import { authGuard, hasToken, hostGuard } from "./http/guards";
 import { registerPage } from "./http/page";
 import { getLogger } from "./logger";
-import type { PluginOperations } from "./operations";
+import type { PluginOperations } from "./api/operations";
 import { registerPluginRoutes } from "./routes/plugins";
 import type { PluginStore } from "./store/types";
 

@@ -3,7 +3,7 @@
 // App (the admin API)
 export { createApp, DEFAULT_BODY_LIMIT } from "./app";
 export type { CreateAppOptions } from "./app";
-export type { PluginOperations } from "./operations";
+export type { PluginOperations } from "./api/operations";
 export { deriveName } from "./source-name";
 
 // The API described: OpenAPI 3.1 from the zod schemas the routes validate with (the typed
@@ -33,8 +33,11 @@ export type { OperationsContext, OperationsContextOptions } from "./operations/c
 export { addPluginRecord } from "./operations/add";
 export { checkSource, conflictError, installPlugin, uninstallPlugin } from "./operations/install";
 export type { CheckOk } from "./operations/install";
-export { bundleAndSync, bundlePlugins, syncBundle } from "./operations/apply";
-export type { BundleSummary, SyncSummary } from "./operations/apply";
+export { bundleAndSync } from "./operations/apply";
+export { bundlePlugins } from "./operations/bundle";
+export type { BundleSummary } from "./operations/bundle";
+export { syncBundle } from "./operations/sync";
+export type { SyncSummary } from "./operations/sync";
 export { createReport, getNpmVersion } from "./operations/report";
 export { runnerPackageDir } from "./operations/host";
 

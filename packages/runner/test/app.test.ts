@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { createError, type CosmoError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { createApp, type CreateAppOptions } from "../src/app";
-import type { PluginOperations } from "../src/operations";
+import type { PluginOperations } from "../src/api/operations";
 import { createPluginStore } from "../src/store/create";
 import type { PluginRecord, PluginStore } from "../src/store/types";
 import { serveApp, type ServedApp, type TestResponse } from "./helpers/serve";

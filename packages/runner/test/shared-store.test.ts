@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
-import { bundlePlugins } from "../src/operations/apply";
+import { bundlePlugins } from "../src/operations/bundle";
 import { createOperationsContext, type OperationsContext } from "../src/operations/context";
 import { installPlugin, uninstallPlugin } from "../src/operations/install";
 import { reconcileSet } from "../src/operations/plugin-set";

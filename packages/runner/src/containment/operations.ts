@@ -2,7 +2,7 @@
  * The admin API's enable, disable and live status, as a server process offers them: it knows
  * which plugins it runs (the service) and which it set aside (the loaded bundle).
  */
-import type { PluginOperations } from "../operations";
+import type { PluginOperations } from "../api/operations";
 import type { PluginRecord } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "../worker/messages";
 import { quarantineError, type LoadedBundle } from "../worker/plugins";

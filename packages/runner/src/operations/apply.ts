@@ -1,95 +1,19 @@
 /**
- * Bundle, sync and apply: the production steps. `bundle` writes package.bundled.json (host
- * + the plugin set) into the data dir, `sync` installs it as the new current bundle (Arborist,
- * scripts off, atomic swap), and apply does both, has the server serve the result and publishes
- * it as the set's new generation. A plugin whose apply fails does not stay in the set.
+ * Apply, whole: bundle (bundle.ts), sync (sync.ts), reload (the server's, when there is one),
+ * then publish the result as the set's new generation (generation.ts). A plugin whose apply
+ * fails does not stay in the set.
  */
-import { access, readFile } from "node:fs/promises";
-import { basename, join } from "node:path";
-import { BUNDLED_MANIFEST, createBundle, sync, writeBundledManifest, type SyncResult } from "@cosmo/bundler";
-import { createError, isCosmoError } from "@cosmo/core";
+import { realpath } from "node:fs/promises";
+import { isCosmoError } from "@cosmo/core";
+import { bundlePlugins, type BundleSummary } from "./bundle";
 import type { OperationsContext } from "./context";
 import { phase, silentProgress, withFetchCount, type ProgressReporter } from "./progress";
 import { asGeneration, currentGeneration, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
 import { failureText } from "./install";
 import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
-import { bundlerSourcePolicy } from "./source-policy";
-
-/** What `bundle` wrote. */
-export interface BundleSummary {
-  /** The package.bundled.json written. */
-  file: string;
-  /** The plugin sources it holds, in set order. */
-  sources: string[];
-  /** Package name of each plugin. */
-  plugins: string[];
-}
-
-/** What `sync` installed. */
-export interface SyncSummary {
-  /** The new bundle's id (its dir name under bundle.versions/). */
-  bundle: string;
-  path: string;
-  lockfile: string;
-  /** The bundle it replaced, now the rollback target. */
-  previous: string | null;
-  /** False when the current bundle already held this manifest: no new bundle was made. */
-  changed: boolean;
-  took_ms: number;
-  /** Packages installed in the bundle (its lockfile's entries, not counting links to the host's). */
-  packages: number;
-}
-
-/** Writes `<dataDir>/package.bundled.json` for the plugin set (default: the store's installed records). */
-export async function bundlePlugins(ctx: OperationsContext, sources?: string[]): Promise<BundleSummary> {
-  const set = sources ?? installedSources(await ctx.store.list());
-  const bundle = await createBundle({
-    hostDir: ctx.hostDir,
-    sources: set,
-    dataDir: ctx.dataDir,
-    npmOptions: await ctx.npmOptions(),
-    // The policy the check applied: a source it let in must also bundle (git with the opt-in).
-    ...bundlerSourcePolicy(ctx.sourcePolicy),
-  });
-  const file = await writeBundledManifest(ctx.dataDir, bundle.manifest);
-  return { file, sources: set, plugins: bundle.plugins.map((p) => p.name) };
-}
-
-/** The packages a lockfile lists, minus the root and the links to the host's own copies. */
-async function countPackages(lockfile: string): Promise<number> {
-  try {
-    const lock = JSON.parse(await readFile(lockfile, "utf8")) as { packages?: Record<string, { link?: boolean }> };
-    return Object.entries(lock.packages ?? {}).filter(([path, entry]) => path.startsWith("node_modules/") && !entry.link).length;
-  } catch {
-    // A lockfile that cannot be read takes nothing from the sync that wrote it; the count is a courtesy.
-    return 0;
-  }
-}
-
-async function summary(result: SyncResult, startedAt: number): Promise<SyncSummary> {
-  return {
-    bundle: basename(result.path),
-    path: result.path,
-    lockfile: result.lockfile,
-    previous: result.previous === undefined ? null : basename(result.previous),
-    changed: result.changed,
-    took_ms: Math.round(performance.now() - startedAt),
-    packages: await countPackages(result.lockfile),
-  };
-}
-
-/** Installs `<dataDir>/package.bundled.json` as the current bundle. Throws COSMO_E_SYNC_FAILED when there is none. */
-export async function syncBundle(ctx: OperationsContext): Promise<SyncSummary> {
-  const file = join(ctx.dataDir, BUNDLED_MANIFEST);
-  try {
-    await access(file);
-  } catch {
-    throw createError("COSMO_E_SYNC_FAILED", { reason: `there is no ${BUNDLED_MANIFEST} in ${ctx.dataDir}; run \`cosmo-runner bundle\` first` });
-  }
-  const startedAt = performance.now();
-  return summary(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions: await ctx.npmOptions() }), startedAt);
-}
+import { syncBundle, type SyncSummary } from "./sync";
+import type { PluginCounts, ReloadOptions, ReloadResult } from "../worker/messages";
 
 /** What an apply did. */
 export interface ApplyOutcome<R> {
@@ -194,5 +118,52 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
 
-/** The generation a bundle dir holds (re-exported for the report and /health). */
-export { readBundleGeneration };
+/** What a server gives an apply: what it serves now, and how it reloads. */
+export interface ApplyServer {
+  /** The bundle this server serves (realpath), or null. */
+  bundle: string | null;
+  /** Started with --clean: it serves no plugin, across reloads too. */
+  clean: boolean;
+  /** Its plugin counts, the answer of an apply that needs no reload. */
+  counts(): PluginCounts;
+  /** A new worker on the current bundle; rejects (COSMO_E_WORKER_START_FAILED, COSMO_E_RELOAD_UNAVAILABLE) while this one serves. */
+  requestReload(options?: ReloadOptions): Promise<ReloadResult>;
+}
+
+/**
+ * `POST /plugins/apply`: bundle, sync, reload, publish. Answers once the new worker serves the
+ * new bundle, or with the error while this one still serves. An apply that changes nothing, on
+ * the worker that already serves its bundle, answers at once, without a reload.
+ */
+export async function applyAndReload(ctx: OperationsContext, server: ApplyServer, report: ProgressReporter = silentProgress) {
+  const startedAt = performance.now();
+  const outcome = await applySet(
+    ctx,
+    async ({ sync }): Promise<ReloadResult> => {
+      const served = !sync.changed && !server.clean && server.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === server.bundle;
+      if (served) {
+        report({ phase: "reload", state: "done", message: `Nothing changed: this worker already serves bundle ${sync.bundle}`, took_ms: 0 });
+        return { bundle: server.bundle, bundleId: sync.bundle, pid: process.pid, plugins: server.counts(), took_ms: 0 };
+      }
+      return phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => server.requestReload({ rollbackOnFailure: true, reason: "apply" }), (r) => ({
+        message: `The new worker serves bundle ${sync.bundle}: ${r.plugins.active} active, ${r.plugins.failed} failed`,
+        plugins: r.plugins.total,
+      }));
+    },
+    report,
+  );
+  const { bundle, sync, generation } = outcome;
+  return {
+    plugins: bundle.sources,
+    bundle: sync.bundle,
+    previous: sync.previous,
+    lockfile: sync.lockfile,
+    changed: sync.changed,
+    generation: generation.id,
+    sync_ms: sync.took_ms,
+    reload: outcome.served,
+    took_ms: Math.round(performance.now() - startedAt),
+    // A runner started with --clean keeps serving no plugin across reloads.
+    ...(server.clean ? { clean: true } : {}),
+  };
+}

@@ -8,7 +8,7 @@ import { createPluginBody, reloadBody, rpcBody, upgradeBody } from "../api/schem
 import { jsonResponse } from "../http/errors";
 import { JSON_BODY, jsonBody, optionalJsonBody } from "../http/json-body";
 import { progressStream, wantsEventStream } from "../http/sse";
-import type { PluginOperations } from "../operations";
+import type { PluginOperations } from "../api/operations";
 import { addPluginRecord } from "../operations/add";
 import { silentProgress, type ProgressReporter } from "../operations/progress";
 import type { PluginRecord, PluginStore } from "../store/types";

@@ -7,7 +7,7 @@ import type { H3 } from "h3";
 import { FastResponse } from "srvx";
 import { createApp } from "../app";
 import type { RunnerLogger } from "../http/errors";
-import type { PluginOperations } from "../operations";
+import type { PluginOperations } from "../api/operations";
 import type { PluginStore } from "../store/types";
 import { countPlugins, installedPlugins, type LoadedBundle } from "./plugins";
 

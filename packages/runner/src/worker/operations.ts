@@ -1,14 +1,12 @@
 /**
  * The admin API's RPC work in a server worker: install, uninstall, remove, apply and report,
  * over the same operations code the CLI runs (src/operations/*). The worker itself provides
- * `installed` (it knows its PluginService). Apply = bundle + sync + `ctx.requestReload()` +
- * publishing the generation: it answers once the new worker serves the new bundle, or with the
- * error while this worker still serves.
+ * `installed` (it knows its PluginService). Apply, whole, is operations/apply.ts; the worker
+ * gives it what it serves and how it reloads.
  */
-import { realpath } from "node:fs/promises";
 import { preloadInstaller } from "@cosmo/bundler";
 import type { PluginService } from "@cosmo/core";
-import { applySet } from "../operations/apply";
+import { applyAndReload } from "../operations/apply";
 import { createOperationsContext, type OperationsContext } from "../operations/context";
 import { installPlugin, removePlugin, uninstallPlugin } from "../operations/install";
 import { exportPlugins, importPlugins } from "../operations/offline";
@@ -16,7 +14,7 @@ import { outdatedPlugins } from "../operations/outdated";
 import { upgradePlugin } from "../operations/upgrade";
 import { phase, silentProgress } from "../operations/progress";
 import { createReport } from "../operations/report";
-import type { PluginOperations } from "../operations";
+import type { PluginOperations } from "../api/operations";
 import type { PluginStore } from "../store/types";
 import type { PluginCounts, ReloadOptions, ReloadResult } from "./messages";
 import { countPlugins } from "./plugins";
@@ -60,39 +58,7 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
       return uninstallPlugin(ops, record);
     },
     remove: (record) => removePlugin(ops, record),
-    apply: async (report = silentProgress) => {
-      const startedAt = performance.now();
-      const outcome = await applySet(
-        ops,
-        async ({ sync }): Promise<ReloadResult> => {
-          // Nothing changed and this very worker serves the bundle: answer now, no reload.
-          const served = !sync.changed && !ctx.clean && ctx.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === ctx.bundle;
-          if (served) report({ phase: "reload", state: "done", message: `Nothing changed: this worker already serves bundle ${sync.bundle}`, took_ms: 0 });
-          return served
-            ? { bundle: ctx.bundle, bundleId: sync.bundle, pid: process.pid, plugins: ctx.counts?.() ?? countPlugins(ctx.service), took_ms: 0 }
-            : phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => ctx.requestReload({ rollbackOnFailure: true, reason: "apply" }), (r) => ({
-                message: `The new worker serves bundle ${sync.bundle}: ${r.plugins.active} active, ${r.plugins.failed} failed`,
-                plugins: r.plugins.total,
-              }));
-        },
-        report,
-      );
-      const { bundle, sync, generation } = outcome;
-      const reload = outcome.served;
-      return {
-        plugins: bundle.sources,
-        bundle: sync.bundle,
-        previous: sync.previous,
-        lockfile: sync.lockfile,
-        changed: sync.changed,
-        generation: generation.id,
-        sync_ms: sync.took_ms,
-        reload,
-        took_ms: Math.round(performance.now() - startedAt),
-        // A runner started with --clean keeps serving no plugin across reloads.
-        ...(ctx.clean ? { clean: true } : {}),
-      };
-    },
+    apply: (report) => applyAndReload(ops, { bundle: ctx.bundle, clean: ctx.clean, counts: ctx.counts ?? (() => countPlugins(ctx.service)), requestReload: (options) => ctx.requestReload(options) }, report),
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
     // The imported bundle serves here before the fleet hears of it (importPlugins publishes after `serve`).

@@ -1,7 +1,7 @@
 import { createError } from "@cosmo/core";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../src/app";
-import type { PluginOperations } from "../../src/operations";
+import type { PluginOperations } from "../../src/api/operations";
 import type { ProgressReporter } from "../../src/operations/progress";
 import { createPluginStore } from "../../src/store/create";
 import type { PluginStore } from "../../src/store/types";

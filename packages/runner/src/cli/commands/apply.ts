@@ -5,7 +5,9 @@
  */
 import { defineCommand } from "citty";
 import { listTracked } from "@cosmo/bundler";
-import { bundleAndSync, bundlePlugins, syncBundle } from "../../operations/apply";
+import { bundleAndSync } from "../../operations/apply";
+import { bundlePlugins } from "../../operations/bundle";
+import { syncBundle } from "../../operations/sync";
 import { describeCounts, packageCounts, phase } from "../progress";
 import { connectRunner } from "../runner-client";
 import { commonArgs, output, since, withContext, type CliContext } from "../shared";

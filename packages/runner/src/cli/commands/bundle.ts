@@ -4,7 +4,8 @@
  * it installed (POST /plugins/reload, rolling back if the new worker does not start).
  */
 import { defineCommand } from "citty";
-import { bundlePlugins, syncBundle } from "../../operations/apply";
+import { bundlePlugins } from "../../operations/bundle";
+import { syncBundle } from "../../operations/sync";
 import { describeCounts, packageCounts, phase } from "../progress";
 import { connectRunner } from "../runner-client";
 import { commonArgs, output, progress, since, withContext } from "../shared";

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
-import type { ProgressReporter } from "./operations/progress";
-import type { ReloadOptions, ReloadResult } from "./worker/messages";
-import type { PluginRecord } from "./store/types";
+import type { ProgressReporter } from "../operations/progress";
+import type { ReloadOptions, ReloadResult } from "../worker/messages";
+import type { PluginRecord } from "../store/types";
 
 /**
  * The work behind the RPC endpoints (install, apply, reload, report...), given to `createApp` by
