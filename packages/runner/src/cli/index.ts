@@ -6,14 +6,14 @@
  * the explanation on stderr). An unknown command or flag names its nearest match ("did you mean").
  * With `--json` an error is also printed on stdout as `{ "error": { code, message, details } }`.
  * citty prints `--help` for every command, but it accepts unknown flags silently, so they are
- * checked here first.
+ * checked first (usage.ts).
  */
 import { createError, errorCatalog, isCosmoError, type CosmoError, type CosmoErrorCode } from "@cosmo/core";
 import { defineCommand, renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
-import { distance } from "fastest-levenshtein";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../../package.json";
 import { getLogger, logsJson } from "../logger";
+import { checkFlags, nearest, usageError } from "./usage";
 
 // Loose on purpose: citty's CommandDef is generic over each command's args.
 type AnyCommand = CommandDef<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -58,46 +58,6 @@ export const main = defineCommand({
   meta: { name: "cosmo-runner", version, description: "Cosmo's runner: plugin admin API, plugin server and CLI" },
   subCommands: commands,
 });
-
-/** A usage error: exit code 2; `suggestion` is named as "did you mean ...?". */
-export function usageError(reason: string, command?: string, suggestion?: string): CosmoError {
-  return createError("COSMO_E_CLI_USAGE", { program: "cosmo-runner", reason, ...(command ? { command } : {}), ...(suggestion ? { suggestion } : {}) });
-}
-
-/** The candidate nearest to `word` when it is near enough to be a slip (a typo, a missing letter). */
-export function nearest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of candidates) {
-    const d = distance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  // Two edits for a long word, one for a short one: beyond that a guess misleads more than it helps.
-  return best !== undefined && bestDistance <= Math.max(1, Math.min(2, Math.floor(word.length / 3))) ? best : undefined;
-}
-
-const kebab = (name: string) => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-
-/** Throws a usage error for a flag the command does not define (citty would ignore it). */
-function checkFlags(argv: string[], args: ArgsDef, command: string): void {
-  const known = new Set(["help", "h"]);
-  for (const [name, def] of Object.entries(args)) {
-    if (def.type === "positional") continue;
-    known.add(name).add(kebab(name));
-    for (const alias of ["alias" in def ? (def.alias ?? []) : []].flat()) known.add(alias);
-    if (def.type === "boolean") known.add(`no-${name}`).add(`no-${kebab(name)}`);
-  }
-  for (const token of argv) {
-    if (token === "--") break;
-    if (!token.startsWith("-") || token === "-") continue;
-    const name = token.replace(/^--?/, "").split("=")[0] ?? "";
-    if (!known.has(name)) {
-      const flags = [...known].filter((k) => k.length > 1 && k !== "help");
-      const close = nearest(name, flags);
-      throw usageError(`Unknown option ${token.split("=")[0]}`, command, close && `--${close}`);
-    }
-  }
-}
 
 /** Parses argv, runs the command and exits the process with 0, 1 or 2 (see the module comment). */
 export async function runCli(argv: string[] = process.argv.slice(2)): Promise<never> {

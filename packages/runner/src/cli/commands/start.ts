@@ -14,7 +14,7 @@ import { createLogger, getLogger, LOG_LEVELS, parseLogOptions, useLogger } from 
 import { loadAdminToken, saveAdminToken } from "../../token";
 import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../bundle-to-load";
-import { usageError } from "../index";
+import { usageError } from "../usage";
 import { serveSingleProcess } from "../single-process";
 import { sourcePolicyArgs, sourcePolicyFromArgs } from "../../operations/source-policy";
 import { createPluginStore, resolveStoreUrl } from "../../store/create";
