@@ -2,7 +2,7 @@
 
 // Errors
 export { CosmoError, createError, errorCatalog, errorMessage, isCosmoError } from "./errors";
-export type { CosmoErrorBody, CosmoErrorCode } from "./errors";
+export type { CosmoErrorBody, CosmoErrorCode, CosmoErrorOptions, CosmoErrorParams } from "./errors";
 export { redactUrl } from "./redact-url";
 
 // Manifest

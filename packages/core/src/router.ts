@@ -176,8 +176,7 @@ export function createRouter(service: PluginService, options: RouterOptions = {}
     const routeCtx = new RequestContext(route.ctx, decodeParams(match.params), url ?? href);
     const failed = (error: unknown): Response => {
       if (isBodyTooLarge(error)) {
-        const message = "The request body is larger than this host accepts. Send a smaller body.";
-        return errorResponse(createError("COSMO_E_BODY_TOO_LARGE", { plugin: route.plugin, reason: errorMessage(error) }, { message }));
+        return errorResponse(createError("COSMO_E_BODY_TOO_LARGE", { plugin: route.plugin, reason: errorMessage(error) }));
       }
       // The stack is for the host's log; the client only learns which plugin failed.
       route.ctx.logger.error(`route ${method} ${pathname} threw:`, error);

@@ -11,7 +11,7 @@ const codes = Object.keys(errorCatalog) as CosmoErrorCode[];
 function keysRead(code: CosmoErrorCode): string[] {
   const read = new Set<string>();
   const recorder = new Proxy({}, { get: (_target, key) => (typeof key === "string" && read.add(key), undefined) });
-  errorCatalog[code].message(recorder);
+  (errorCatalog[code].message as (details: object) => string)(recorder);
   return [...read];
 }
 
@@ -93,6 +93,17 @@ describe("error codes", () => {
 
   it("keeps the list of messages without a fix honest", () => {
     for (const code of FIX_NOT_YET_IN_MESSAGE) expect(fixSentences(createError(code, detailsOf(code)).message), code).toEqual([]);
+  });
+
+  it("types each code's details: a missing or misspelt key the message needs does not compile", () => {
+    // @ts-expect-error "reason" is misspelt: the message would say "?" where the reason goes
+    const misspelt = () => createError("COSMO_E_SPEC_INVALID", { source: "x@", reasn: "it names no version" });
+    // @ts-expect-error the plugin's name is missing
+    const missing = () => createError("COSMO_E_PLUGIN_NOT_FOUND", {});
+    // Optional keys may be left out, and other details may travel beside the message's own.
+    const fine = createError("COSMO_E_CONFLICT", { source: "a@1", summary: "it peers b@2", conflicts: [] });
+    expect([typeof misspelt, typeof missing]).toEqual(["function", "function"]);
+    expect(fine.message).toBe("a@1 cannot be installed: it peers b@2. See details.conflicts for each side and how to fix it.");
   });
 
   it("recognises a Cosmo error by its brand, not by instanceof", () => {

@@ -38,7 +38,7 @@ export const FLAG_OF: Record<keyof Omit<Answers, "dir">, string> = {
 /** Reads the answers the flags give, checking each one now, before anything is asked. */
 export function answersFromFlags(flags: Flags, cwd: string): PartialAnswers {
   if (flags.prefix !== undefined && flags.webhooks === false) {
-    throw new CreateError("COSMO_E_CREATE_USAGE", "--prefix is for a plugin that serves webhooks; drop it or drop --no-webhooks.");
+    throw new CreateError("COSMO_E_CREATE_USAGE", { reason: "--prefix is for a plugin that serves webhooks; drop it or drop --no-webhooks" });
   }
   return {
     dir: flags.dir === undefined ? undefined : resolve(cwd, flags.dir),

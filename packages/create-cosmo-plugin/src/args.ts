@@ -1,9 +1,10 @@
 /**
- * The command line: citty's definition (which also renders `--help`) and the parse into
- * `Flags`. citty accepts unknown flags silently and turns a value-less `--name` into "", so both
- * are usage errors here: a typo must never quietly become a default.
+ * The command line: citty's definition (which renders `--help`) and the parse into `Flags` by
+ * node's `util.parseArgs`, whose tokens name every option given. An unknown flag and a value-less
+ * `--name` are usage errors here: a typo must never quietly become a default.
  */
-import { defineCommand, parseArgs, renderUsage, type ArgsDef } from "citty";
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { defineCommand, renderUsage, type ArgsDef } from "citty";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version } from "../package.json";
 import { CreateError, EXIT_CODES } from "./errors";
@@ -47,46 +48,63 @@ export async function helpText(): Promise<string> {
   return `${usage}\n\n${codes}\n`;
 }
 
-// Every spelling a flag may take, to catch the ones citty would ignore.
-function knownFlags(): Set<string> {
-  const known = new Set(["help", "h", "version", "v"]);
+// The flags as parseArgs reads them; `--no-<flag>` spelled out, as Node 20's parseArgs has no negation.
+function parseArgsOptions(): NonNullable<ParseArgsConfig["options"]> {
+  const options: NonNullable<ParseArgsConfig["options"]> = {
+    help: { type: "boolean", short: "h" },
+    version: { type: "boolean", short: "v" },
+  };
   for (const [name, def] of Object.entries(args)) {
     if (def.type === "positional") continue;
-    known.add(name);
-    if ("alias" in def) known.add(def.alias);
-    if (def.type === "boolean") known.add(`no-${name}`);
+    options[name] = { type: def.type, ...("alias" in def ? { short: def.alias } : {}) };
+    if (def.type === "boolean") options[`no-${name}`] = { type: "boolean" };
   }
-  return known;
+  return options;
 }
+
+const usage = (reason: string) => new CreateError("COSMO_E_CREATE_USAGE", { reason });
 
 /** Parses argv (without node and the script) into Flags; throws COSMO_E_CREATE_USAGE on a bad one. */
 export function parseFlags(argv: string[]): Flags {
-  const known = knownFlags();
-  for (const token of argv) {
-    if (token === "--") break;
-    if (!token.startsWith("-") || token === "-") continue;
-    const flag = token.replace(/^--?/, "").split("=")[0] ?? "";
-    if (!known.has(flag)) throw new CreateError("COSMO_E_CREATE_USAGE", `Unknown option ${token.split("=")[0]}. See --help.`);
+  const options = parseArgsOptions();
+  // Not strict: a strict parse stops at the first problem with a message of Node's own; the
+  // tokens let each problem be told in our words.
+  const { values, positionals, tokens } = parseArgs({ args: argv, options, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    if (token.kind !== "option") continue;
+    if (!Object.hasOwn(options, token.name)) throw usage(`Unknown option ${token.rawName}`);
+    if (options[token.name]?.type === "boolean" && token.value !== undefined) throw usage(`${token.rawName} takes no value`);
   }
-  const parsed = parseArgs(argv, args) as Record<string, unknown> & { _: string[] };
-  const positionals = parsed._;
   if (positionals.length > 1) {
-    throw new CreateError("COSMO_E_CREATE_USAGE", `Expected one directory, got ${positionals.length}: ${positionals.join(" ")}. Quote a name with spaces.`);
+    throw usage(`Expected one directory, got ${positionals.length}: ${positionals.join(" ")}; quote a name with spaces`);
   }
   const text = (flag: "name" | "description" | "prefix"): string | undefined => {
-    const value = parsed[flag];
+    const value = values[flag];
     if (value === undefined) return undefined;
-    if (typeof value !== "string" || value.trim() === "") throw new CreateError("COSMO_E_CREATE_USAGE", `--${flag} needs a value, e.g. --${flag}=...`);
+    // A string flag given no value reads as `true` in a loose parse.
+    if (typeof value !== "string" || value.trim() === "") throw usage(`--${flag} needs a value, e.g. --${flag}=<value>`);
     return value.trim();
   };
+  const flag = (name: string) => values[name] === true;
   return {
     dir: positionals[0],
     name: text("name"),
     description: text("description"),
-    webhooks: typeof parsed.webhooks === "boolean" ? parsed.webhooks : undefined,
+    // The last of --webhooks / --no-webhooks wins, as on any command line.
+    webhooks: lastOf(tokens, "webhooks"),
     prefix: text("prefix"),
-    yes: parsed.yes === true,
-    force: parsed.force === true,
-    help: parsed.help === true || parsed.h === true,
+    yes: flag("yes"),
+    force: flag("force"),
+    help: flag("help"),
   };
+}
+
+/** true/false by the last `--<name>` or `--no-<name>` given, undefined when neither was. */
+function lastOf(tokens: NonNullable<ReturnType<typeof parseArgs>["tokens"]>, name: string): boolean | undefined {
+  let value: boolean | undefined;
+  for (const token of tokens) {
+    if (token.kind === "option" && token.name === name) value = true;
+    if (token.kind === "option" && token.name === `no-${name}`) value = false;
+  }
+  return value;
 }

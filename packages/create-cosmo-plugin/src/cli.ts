@@ -59,7 +59,7 @@ async function resolveAnswers(yes: boolean, partial: Parameters<typeof withDefau
   if (!interactive) {
     // A pipe or CI would wait forever on a prompt nobody sees: say which flags answer instead.
     const flags = missing.map((key) => FLAG_OF[key]).join(", ");
-    throw new CreateError("COSMO_E_CREATE_MISSING_ANSWERS", `No terminal to ask on, and no answer given for: ${flags}. Pass those flags, or --yes for the defaults.`);
+    throw new CreateError("COSMO_E_CREATE_MISSING_ANSWERS", { flags });
   }
   intro(`create-cosmo-plugin ${version}`, env.output ? { output: env.output } : undefined);
   return withDefaults(await askMissing(partial, env), cwd);

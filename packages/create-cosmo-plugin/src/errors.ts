@@ -4,7 +4,7 @@
  * directory is taken" (3) from "the disk said no" (1).
  */
 
-import { CosmoError } from "@cosmo/core";
+import { CosmoError, type CosmoErrorParams } from "@cosmo/core";
 
 /** Exit codes of `create-cosmo-plugin`, as `--help` and the reference page state them. */
 export const EXIT_CODES = {
@@ -33,16 +33,17 @@ export type CreateErrorCode = keyof typeof createErrorCodes;
 const BRAND = Symbol.for("cosmo.create.error");
 
 /**
- * An error of the scaffolder: a Cosmo error (its code is in @cosmo/core's catalog, so
- * `isCosmoError` knows it too) with a message for the call site and the exit code it ends with.
+ * An error of the scaffolder: a Cosmo error whose code and message template are in @cosmo/core's
+ * catalog (so `isCosmoError` knows it too, and its details are typed), with the exit code it ends with.
+ * @example throw new CreateError("COSMO_E_CREATE_DIR_NOT_EMPTY", { dir })
  */
-export class CreateError extends CosmoError {
-  declare readonly code: CreateErrorCode;
+export class CreateError<C extends CreateErrorCode = CreateErrorCode> extends CosmoError<C> {
   readonly exitCode: number;
   readonly [BRAND] = true;
 
-  constructor(code: CreateErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, {}, { message, cause: options?.cause });
+  constructor(code: C, details: CosmoErrorParams<C>, options?: { cause?: unknown }) {
+    // C is open here, so TS cannot pick a branch of the core's argument type; `details` is typed above.
+    super(code, ...([details, { cause: options?.cause }] as never));
     this.name = "CreateError";
     this.exitCode = createErrorCodes[code];
   }

@@ -17,7 +17,7 @@ export interface PromptStreams {
 
 // Ctrl-C or Escape at any prompt: stop, write nothing.
 function answered<T>(value: T | symbol): Exclude<T, symbol> {
-  if (isCancel(value)) throw new CreateError("COSMO_E_CREATE_CANCELLED", "Cancelled; nothing was written.");
+  if (isCancel(value)) throw new CreateError("COSMO_E_CREATE_CANCELLED", {});
   return value as Exclude<T, symbol>;
 }
 

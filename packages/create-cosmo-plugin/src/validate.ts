@@ -20,7 +20,7 @@ export function packageNameProblem(name: string): string | undefined {
 /** Throws COSMO_E_CREATE_INVALID_NAME naming the broken rule, unless `name` is a valid new npm name. */
 export function checkPackageName(name: string): string {
   const problem = packageNameProblem(name);
-  if (problem) throw new CreateError("COSMO_E_CREATE_INVALID_NAME", `"${name}" is not a valid npm package name: ${problem}. Pass another with --name.`);
+  if (problem) throw new CreateError("COSMO_E_CREATE_INVALID_NAME", { name, problem });
   return name;
 }
 
@@ -34,7 +34,7 @@ export function prefixProblem(prefix: string): string | undefined {
 /** Throws COSMO_E_CREATE_INVALID_PREFIX naming the broken rule, unless `prefix` is a valid webhook prefix. */
 export function checkPrefix(prefix: string): string {
   const problem = prefixProblem(prefix);
-  if (problem) throw new CreateError("COSMO_E_CREATE_INVALID_PREFIX", `"${prefix}" is not a valid webhook prefix: ${problem}. Pass another with --prefix.`);
+  if (problem) throw new CreateError("COSMO_E_CREATE_INVALID_PREFIX", { prefix, problem });
   return prefix;
 }
 

@@ -86,7 +86,7 @@ export async function renderPlugin(answers: Answers, templateDir: string = TEMPL
 export async function isEmptyDir(dir: string): Promise<boolean> {
   const found = await stat(dir).catch(() => undefined);
   if (found === undefined) return true;
-  if (!found.isDirectory()) throw new CreateError("COSMO_E_CREATE_WRITE_FAILED", `${dir} is a file, not a directory. Choose another directory.`);
+  if (!found.isDirectory()) throw new CreateError("COSMO_E_CREATE_WRITE_FAILED", { dir, reason: "it is a file, not a directory", fix: "Choose another directory." });
   const entries = await readdir(dir);
   return entries.every((entry) => entry === ".git");
 }
@@ -99,7 +99,7 @@ export async function isEmptyDir(dir: string): Promise<boolean> {
 export async function writePlugin(answers: Answers, options: { force?: boolean } = {}): Promise<string[]> {
   const { dir } = answers;
   if (!options.force && !(await isEmptyDir(dir))) {
-    throw new CreateError("COSMO_E_CREATE_DIR_NOT_EMPTY", `${dir} is not empty. Choose another directory, or pass --force to write into it (files of the same names are overwritten).`);
+    throw new CreateError("COSMO_E_CREATE_DIR_NOT_EMPTY", { dir });
   }
   const files = await renderPlugin(answers);
   try {
@@ -110,7 +110,7 @@ export async function writePlugin(answers: Answers, options: { force?: boolean }
     }
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
-    throw new CreateError("COSMO_E_CREATE_WRITE_FAILED", `Could not write the plugin into ${dir}: ${reason}. Check the path and its permissions.`, { cause: error });
+    throw new CreateError("COSMO_E_CREATE_WRITE_FAILED", { dir, reason }, { cause: error });
   }
   return [...files.keys()];
 }

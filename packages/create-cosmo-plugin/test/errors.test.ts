@@ -18,10 +18,18 @@ describe("the scaffolder's error codes", () => {
   });
 
   it("are recognised by their brand, not by instanceof", () => {
-    const error = new CreateError("COSMO_E_CREATE_USAGE", "x");
+    const error = new CreateError("COSMO_E_CREATE_USAGE", { reason: "x" });
     expect(error.exitCode).toBe(2);
     expect(isCreateError(error)).toBe(true);
     expect(isCreateError(Object.assign(new Error("x"), { [Symbol.for("cosmo.create.error")]: true }))).toBe(true);
     expect(isCreateError(new Error("x"))).toBe(false);
+  });
+
+  it("take their message from core's catalog, built from typed details", () => {
+    const error = new CreateError("COSMO_E_CREATE_DIR_NOT_EMPTY", { dir: "/tmp/taken" });
+    expect(error.message).toBe("/tmp/taken is not empty. Choose another directory, or pass --force to write into it (files of the same names are overwritten).");
+    expect(error.details).toEqual({ dir: "/tmp/taken" });
+    // @ts-expect-error the directory is the one detail this message needs
+    expect(() => new CreateError("COSMO_E_CREATE_DIR_NOT_EMPTY", {})).not.toThrow();
   });
 });

@@ -116,8 +116,9 @@ const CLI_FIXES: Record<string, string> = {
 function cliWords(error: CosmoError): CosmoError {
   const fix = CLI_FIXES[error.code];
   if (!fix || error.details.fix !== undefined) return error;
-  const message = errorCatalog[error.code as keyof typeof errorCatalog].message({ ...error.details, fix });
-  return createError(error.code as CosmoErrorCode, error.details, { message, cause: error });
+  // The code is only known at run time here: its details are the ones it was raised with.
+  const render = errorCatalog[error.code].message as (details: Record<string, unknown>) => string;
+  return createError(error.code as CosmoErrorCode, error.details, { message: render({ ...error.details, fix }), cause: error });
 }
 
 // citty lets commands and subcommand tables be values, promises or functions returning either.
