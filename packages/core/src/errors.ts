@@ -287,7 +287,7 @@ export const errorCatalog = {
   },
   COSMO_E_SOURCE_UNREACHABLE: {
     status: 502,
-    message: (p) =>
+    message: (p: { source: unknown; reason: unknown }) =>
       `${s(p.source)} could not be fetched (${c(p.reason)}). Check the URL is right and reachable from the runner's machine, or install the plugin from a registry.`,
   },
   COSMO_E_GENERATION_SYNC_FAILED: {
