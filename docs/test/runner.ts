@@ -5,12 +5,11 @@
  * order and share variables (`$TOKEN`, and what a directive captures, such as `$ID`).
  */
 import { access, readFile, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect } from "vitest";
-import { registryEnv, BIN, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
+import { registryEnv, BIN, startRunner, stopRunner, type CliProcess, requestOnNewConnection } from "@cosmo/test-kit";
 import { matchesShape, run } from "./run";
 import type { Block } from "./pages";
 import { commands, parseCurl } from "./shell";
@@ -58,23 +57,6 @@ export async function stopRunners(): Promise<void> {
   runners.clear();
 }
 
-/**
- * One request on a connection of its own, as each curl command makes (fetch would reuse a
- * keep-alive connection from the previous example).
- */
-function send(url: string, method: string, headers: Record<string, string>, body: string | undefined): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.on("error", reject);
-    req.end(body);
-  });
-}
-
 const where = (block: Block) => `${block.page}:${block.line}`;
 
 /** Sends the curl command of an `http` block to the runner and checks status and shown response. */
@@ -85,7 +67,7 @@ export async function runHttp(block: Block, registryUrl: string): Promise<void> 
   expect(lines.length, `${where(block)}: one curl command per http block`).toBe(1);
   const curl = parseCurl(lines[0] as string[]);
   expect(curl.url.startsWith(DOCS_ORIGIN), `${where(block)}: the docs call ${DOCS_ORIGIN}`).toBe(true);
-  const response = await send(r.proc.url + curl.url.slice(DOCS_ORIGIN.length), curl.method, curl.headers, curl.body);
+  const response = await requestOnNewConnection(r.proc.url + curl.url.slice(DOCS_ORIGIN.length), { method: curl.method, headers: curl.headers, body: curl.body });
   const text = response.text;
   expect(response.status, `${where(block)}: ${curl.method} ${curl.url} -> ${text}`).toBe(d.status ?? 200);
   // Not every answer is JSON (POST /plugins/export sends an archive): such a body is no object.

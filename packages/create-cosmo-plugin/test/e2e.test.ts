@@ -7,10 +7,9 @@
  */
 import { randomBytes } from "node:crypto";
 import { readFile, rm } from "node:fs/promises";
-import { request } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { registryEnv, BIN as RUNNER_BIN, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
+import { registryEnv, BIN as RUNNER_BIN, startRunner, stopRunner, type CliProcess, requestOnNewConnection } from "@cosmo/test-kit";
 import { runBin, tempDir } from "./helpers/cli";
 import { childEnv, linkWorkspaceDependencies, npm, runProcess } from "./helpers/workspace";
 
@@ -26,22 +25,11 @@ let runner: (CliProcess & { url: string }) | undefined;
 const timings: [string, number][] = [];
 
 /**
- * A POST on a connection of its own, as a new client makes it: fetch() would reuse an idle
- * keep-alive connection of the admin calls, which the previous worker keeps serving until it
- * times out (no request is dropped during a reload), and that worker has no such route.
+ * A POST on a connection of its own: a reload's new route must be asked on a new connection, not
+ * the keep-alive one the previous worker still serves (see requestOnNewConnection).
  */
-function postOnNewConnection(url: string, body: string): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST", agent: false, headers: { "content-type": "application/json" } }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text }));
-    });
-    req.once("error", reject);
-    req.end(body);
-  });
-}
+const postOnNewConnection = (url: string, body: string) =>
+  requestOnNewConnection(url, { method: "POST", headers: { "content-type": "application/json" }, body });
 
 async function timed<T>(step: string, work: () => Promise<T>): Promise<T> {
   const started = performance.now();

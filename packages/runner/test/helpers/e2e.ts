@@ -4,10 +4,9 @@
  * runner's package dir (sync must never write there).
  */
 import { access, readFile } from "node:fs/promises";
-import { request } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { publishDirectory, hashTree, runCli } from "@cosmo/test-kit";
+import { publishDirectory, hashTree, runCli, requestOnNewConnection } from "@cosmo/test-kit";
 
 /** The runner package (the host whose dependencies are bundled). */
 export const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -73,30 +72,12 @@ export function trackingBytes(dataDir: string): Promise<Buffer> {
   return readFile(join(dataDir, "plugins", "installed_plugins.txt")).catch(() => Buffer.alloc(0));
 }
 
-/**
- * A request on a new connection, as a new client makes it. fetch() reuses idle keep-alive
- * connections, and during a reload the old worker keeps its idle connections until their
- * keep-alive timeout (so no request is dropped): a reused one can get one more answer from the
- * previous bundle. Checking what the runner serves *now* needs a connection of its own.
- */
-export function freshRequest(url: string, method = "GET"): Promise<{ status: number; body: any }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false }, (res) => {
-      let text = "";
-      res.setEncoding("utf8");
-      res.on("data", (chunk: string) => (text += chunk));
-      res.on("end", () => {
-        let body: unknown = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.once("error", reject);
-    req.setTimeout(30_000, () => req.destroy(new Error(`${method} ${url} timed out`)));
-    req.end();
-  });
+/** A request on a new connection (see requestOnNewConnection), its body parsed when it is JSON. */
+export async function freshRequest(url: string, method = "GET"): Promise<{ status: number; body: any }> {
+  const { status, text } = await requestOnNewConnection(url, { method });
+  try {
+    return { status, body: JSON.parse(text) };
+  } catch {
+    return { status, body: text };
+  }
 }
