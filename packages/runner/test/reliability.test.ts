@@ -92,6 +92,50 @@ async function admin(url: string, method: string, path: string, body?: unknown):
   }
 }
 
+/** One sync as an event stream showed it: when its `start` and `done` progress events arrived. */
+interface SyncSeen {
+  start: number;
+  done?: number;
+}
+
+/**
+ * Calls a long admin operation as an event stream (`Accept: text/event-stream`), noting when each
+ * sync phase started and ended as the events arrive; resolves with those and the `result` event.
+ */
+async function streamed(url: string, path: string, body: unknown): Promise<{ syncs: SyncSeen[]; result?: any; error?: any }> {
+  const res = await fetch(`${url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json", accept: "text/event-stream" },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(300_000),
+  });
+  const syncs: SyncSeen[] = [];
+  const out: { syncs: SyncSeen[]; result?: any; error?: any } = { syncs };
+  if (!res.body || !(res.headers.get("content-type") ?? "").includes("text/event-stream")) {
+    out.error = await res.json().catch(() => ({ status: res.status }));
+    return out;
+  }
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+    buffer += decoder.decode(chunk, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const name = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (!name || data === undefined) continue;
+      const event = JSON.parse(data) as any;
+      if (name === "progress" && event.phase === "sync" && event.state === "start") syncs.push({ start: Date.now() });
+      if (name === "progress" && event.phase === "sync" && event.state === "done" && syncs.at(-1)) syncs.at(-1)!.done = Date.now();
+      if (name === "result") out.result = event;
+      if (name === "error") out.error = event;
+    }
+  }
+  return out;
+}
+
 /** The environment of a runner that installs from the run's test registry only, with the token. */
 async function registryRunnerEnv(): Promise<{ env: Record<string, string>; dir: string }> {
   const made = await registryEnv(inject("registryUrl"));
@@ -469,11 +513,12 @@ describe("reliability", () => {
     try {
       const statuses = new Map<string, number>();
       const count = (what: string) => statuses.set(what, (statuses.get(what) ?? 0) + 1);
-      const applies: { bundle: string; previous: string | null; changed?: boolean }[] = [];
+      const syncs: SyncSeen[] = [];
       // No HTTP answer: counted under status 0 with what the client saw (a reset, a timeout).
       const noAnswer = (error: Error) => ({ status: 0, body: { error: { code: String((error.cause as { code?: string } | undefined)?.code ?? error.name) } } as any });
       // Every client adds its plugin (or finds the record another client added) and installs it;
-      // one in fifty also applies, so syncs queue up behind each other.
+      // one in fifty (one in twenty in the short form) also applies, as an event stream whose
+      // progress events say when its sync ran: two syncs at once would show overlapping spans.
       await Promise.all(
         Array.from({ length: N.installRequests }, async (_, i) => {
           const source = names[i % names.length]!;
@@ -481,21 +526,25 @@ describe("reliability", () => {
           count(`POST /plugins ${added.status}${added.body?.error ? ` ${added.body.error.code}` : ""}`);
           const id = added.status === 201 ? added.body.id : added.body?.error?.details?.id;
           if (typeof id !== "string") return;
-          const apply = i % (FULL ? 50 : 20) === 19;
-          const installed = await admin(runner.url, "POST", `/plugins/${id}/install`, apply ? { apply: true } : {}).catch(noAnswer);
+          if (i % (FULL ? 50 : 20) === 19) {
+            const seen = await streamed(runner.url, `/plugins/${id}/install`, { apply: true }).catch((error: Error): Awaited<ReturnType<typeof streamed>> => ({ syncs: [], error: noAnswer(error).body.error }));
+            syncs.push(...seen.syncs);
+            count(`POST /plugins/:id/install {apply} ${seen.result ? 200 : seen.error?.status ?? 0}${seen.error?.code ? ` ${seen.error.code}` : seen.error?.error?.code ? ` ${seen.error.error.code}` : ""}`);
+            return;
+          }
+          const installed = await admin(runner.url, "POST", `/plugins/${id}/install`).catch(noAnswer);
           count(`POST /plugins/:id/install ${installed.status}${installed.body?.error ? ` ${installed.body.error.code}` : ""}`);
-          if (installed.body?.apply) applies.push(installed.body.apply);
         }),
       );
-      const applied = await admin(runner.url, "POST", "/plugins/apply");
-      if (applied.status === 200) applies.push(applied.body);
+      const applied = await streamed(runner.url, "/plugins/apply", {});
+      syncs.push(...applied.syncs);
       const records = (await admin(runner.url, "GET", "/plugins")).body.plugins as { name: string; install_status: string }[];
       const tracked = (await readFile(join(dataDir, "plugins", "installed_plugins.txt"), "utf8")).split("\n").filter(Boolean);
       const duplicateLines = tracked.length - new Set(tracked).size;
-      // One sync at a time: each sync that made a bundle replaced a different one (two at once
-      // would both replace the same), and no staging dir is left.
-      const made = applies.filter((a) => a.changed !== false);
-      const overlapping = made.length - new Set(made.map((a) => a.previous)).size;
+      // One sync at a time: no two seen spans overlap, and no staging dir is left.
+      const whole = syncs.filter((x): x is Required<SyncSeen> => x.done !== undefined).sort((a, b) => a.start - b.start);
+      let overlapping = 0;
+      for (let k = 1; k < whole.length; k++) if (whole[k]!.start < whole[k - 1]!.done) overlapping++;
       const staging = (await readdir(join(dataDir, "bundle.versions"))).filter((d) => d.includes(".staging")).length;
       const served = (await Promise.all(names.map(async (_, i) => (await freshRequest(`${runner.url}/many-${i}/ok`)).status))).filter((s) => s === 200).length;
       const tally = (pattern: RegExp) => [...statuses].filter(([k]) => pattern.test(k)).reduce((n, [, v]) => n + v, 0);
@@ -507,11 +556,11 @@ describe("reliability", () => {
       rows.push({
         check: "concurrent install requests over 10 plugins",
         trials: N.installRequests,
-        result: `records: ${records.length}, tracked lines: ${tracked.length} (duplicates: ${duplicateLines}), syncs: ${made.length} (overlapping: ${overlapping}), 5xx: ${fivexx}, no answer: ${unanswered.length === 0 ? 0 : unanswered.join(", ")}, serving: ${served}`,
+        result: `records: ${records.length}, tracked lines: ${tracked.length} (duplicates: ${duplicateLines}), syncs seen: ${whole.length} (overlapping: ${overlapping}), 5xx: ${fivexx}, no answer: ${unanswered.length === 0 ? 0 : unanswered.join(", ")}, serving: ${served}`,
         ok,
       });
       console.info(`concurrent installs: ${JSON.stringify(Object.fromEntries(statuses))}`);
-      expect(applied.status).toBe(200);
+      expect(applied.result, JSON.stringify(applied.error)).toBeDefined();
       expect(records).toHaveLength(10);
       expect(records.every((r) => r.install_status === "installed")).toBe(true);
       expect(tracked).toHaveLength(10);
