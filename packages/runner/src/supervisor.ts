@@ -122,6 +122,17 @@ const PIPE_DRAIN_MS = 2_000;
 
 const MAX_START_ATTEMPTS = 20;
 
+/** A reload as the supervisor itself asks for one (a restart after a crash). */
+type InternalReload = ReloadOptions & {
+  /** Serve this bundle (null: no plugins) instead of the current one, and why. */
+  fallback?: { bundle: string | null; reason: string };
+  /**
+   * Only if no worker serves when its turn comes: a worker that reported a fault and then died
+   * is replaced by the reload its fault queued, and the restart its death queues is then moot.
+   */
+  unlessServing?: boolean;
+};
+
 /** Runs and reloads the server workers of one runner (cluster primary only). */
 export class Supervisor {
   readonly #options: SupervisorOptions;
@@ -171,7 +182,7 @@ export class Supervisor {
     return this.#enqueue(options);
   }
 
-  #enqueue(options: ReloadOptions & { fallback?: { bundle: string | null; reason: string } }): Promise<ReloadResult> {
+  #enqueue(options: InternalReload): Promise<ReloadResult> {
     const run = this.#queue.then(() => this.#reload(options));
     this.#queue = run.catch(() => undefined);
     return run;
@@ -194,9 +205,13 @@ export class Supervisor {
     await Promise.all(all.map((w) => this.#retire(w, false)));
   }
 
-  async #reload(options: ReloadOptions & { fallback?: { bundle: string | null; reason: string } }): Promise<ReloadResult> {
+  async #reload(options: InternalReload): Promise<ReloadResult> {
     if (this.#stopping) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the runner is shutting down" });
     const started = Date.now();
+    const serving = this.#serving;
+    if (options.unlessServing && this.#current && serving) {
+      return { bundle: serving.bundle, bundleId: serving.bundleId, pid: serving.pid, plugins: serving.plugins, took_ms: 0, ...(serving.fallback ? { fallback: serving.fallback } : {}) };
+    }
     const { dataDir, clean } = this.#options.config;
     const bundle = options.fallback ? options.fallback.bundle : await bundleToLoad(dataDir, clean);
     let spawned: { worker: Worker; ready: ReadyMessage } | undefined;
@@ -516,7 +531,7 @@ export class Supervisor {
     this.#log.warn(`worker ${reason}; restarting in ${delay} ms`);
     setTimeout(() => {
       if (this.#stopping || this.#current) return; // stopped, or a reload already replaced it
-      this.#enqueue({ reason: "restart after a crash", fallback }).catch((error: unknown) => {
+      this.#enqueue({ reason: "restart after a crash", fallback, unlessServing: true }).catch((error: unknown) => {
         // Even a worker with no plugins cannot start: not a plugin's doing (a port, a disk).
         if (fallback?.bundle === null) {
           this.#log.error(errorMessage(error));
