@@ -16,6 +16,7 @@ import type {
   NotAPluginProblem,
   PrefixCollisionConflict,
 } from "./conflicts";
+import { nearestDependent } from "./nearest-dependent";
 import { loadArborist, loadPacote } from "./npm-libs";
 import type { NpmOptions } from "./npm-options";
 import { readTarballFile } from "./tarball";
@@ -69,16 +70,13 @@ export function manifestFromTarball(tgz: Buffer, name: string): PluginManifestRe
 
 /** The nearest plugin a node is installed for, walking the edges into it. */
 export function pluginOfNode(node: TreeNode, plugins: ReadonlySet<string>): string | undefined {
-  const queue = [node];
-  const seen = new Set<TreeNode>();
-  while (queue.length > 0) {
-    const current = queue.shift() as TreeNode;
-    if (seen.has(current)) continue;
-    seen.add(current);
-    if (plugins.has(current.name) && current.location === `node_modules/${current.name}`) return current.name;
-    for (const edge of current.edgesIn) if (edge.from) queue.push(edge.from);
-  }
-  return undefined;
+  const found = nearestDependent(
+    node,
+    (current) => [...current.edgesIn].map((edge) => edge.from),
+    // A top-level copy only: a plugin's name nested under another package is not the plugin.
+    (current) => plugins.has(current.name) && current.location === `node_modules/${current.name}`,
+  );
+  return found?.name;
 }
 
 /** Packages in the tree whose `engines.node` excludes the Node running the host. */

@@ -5,6 +5,7 @@
  */
 import { createError, errorMessage } from "@cosmo/core";
 import type { Conflict, Holder, PeerConflict } from "./conflicts";
+import { nearestDependent } from "./nearest-dependent";
 
 // The explanation objects Arborist puts on ERESOLVE (lib/place-dep.js, node.explain()): plain
 // data, each node listing the edges into it, each edge naming the node it comes from.
@@ -45,16 +46,12 @@ export interface ResolveContext {
 
 /** The nearest plugin a node is there for, walking its dependents breadth first. */
 function pluginOf(node: ExplainedNode | undefined, ctx: ResolveContext): string | undefined {
-  const queue: ExplainedNode[] = node === undefined ? [] : [node];
-  const seen = new Set<ExplainedNode>();
-  while (queue.length > 0) {
-    const current = queue.shift() as ExplainedNode;
-    if (seen.has(current)) continue;
-    seen.add(current);
-    if (current.name !== undefined && ctx.plugins.has(current.name)) return current.name;
-    for (const edge of current.dependents ?? []) if (edge.from) queue.push(edge.from);
-  }
-  return undefined;
+  const found = nearestDependent(
+    node,
+    (current) => (current.dependents ?? []).map((edge) => edge.from),
+    (current) => current.name !== undefined && ctx.plugins.has(current.name),
+  );
+  return found?.name;
 }
 
 /** Who holds a placed node: the host (one of its own deps), a plugin, or the tree at large. */
