@@ -429,6 +429,29 @@ export function createError<C extends CosmoErrorCode>(code: C, ...args: ErrorArg
   return new CosmoError<C>(code, ...args);
 }
 
+/** An error as it crosses a process or the network: `toJSON().error`, with the code optional. */
+export interface SerializedCosmoError {
+  code?: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Rebuilds a Cosmo error from its JSON (an HTTP body's `error`, an IPC message): the same code,
+ * message and details. A code this copy of core does not know (a newer peer), or none, becomes
+ * COSMO_E_INTERNAL with the words kept, the code it had and `context` in its details.
+ * @example const error = deserializeError((await response.json()).error, { status: response.status })
+ */
+export function deserializeError(error: SerializedCosmoError, context: Record<string, unknown> = {}): CosmoError {
+  const { code, message } = error;
+  if (code !== undefined && Object.hasOwn(errorCatalog, code)) {
+    // Details come from the peer that raised it, which typed them for its own copy of the catalog.
+    const raise = createError as (code: CosmoErrorCode, details: Details, options: CosmoErrorOptions) => CosmoError;
+    return raise(code as CosmoErrorCode, error.details ?? {}, { message });
+  }
+  return createError("COSMO_E_INTERNAL", { reason: message, ...(code === undefined ? {} : { code }), ...context }, { message });
+}
+
 /** True for any Cosmo error, from this copy of @cosmo/core or another (brand check, not instanceof). */
 export function isCosmoError(value: unknown): value is CosmoError {
   return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;

@@ -1,8 +1,8 @@
 // @cosmo/core: the public API. Anything not exported here is private.
 
 // Errors
-export { CosmoError, createError, errorCatalog, errorMessage, isCosmoError } from "./errors";
-export type { CosmoErrorBody, CosmoErrorCode, CosmoErrorOptions, CosmoErrorParams } from "./errors";
+export { CosmoError, createError, deserializeError, errorCatalog, errorMessage, isCosmoError } from "./errors";
+export type { CosmoErrorBody, CosmoErrorCode, CosmoErrorOptions, CosmoErrorParams, SerializedCosmoError } from "./errors";
 export { redactUrl } from "./redact-url";
 
 // Manifest

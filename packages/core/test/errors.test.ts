@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { createError, errorCatalog, isCosmoError, type CosmoErrorCode } from "../src/index";
+import { createError, deserializeError, errorCatalog, isCosmoError, type CosmoErrorCode } from "../src/index";
 
 const docs = readFileSync(new URL("../../../docs/reference/errors.md", import.meta.url), "utf8");
 // Each code is documented under a heading of its own: "### COSMO_E_..."
@@ -104,6 +104,21 @@ describe("error codes", () => {
     const fine = createError("COSMO_E_CONFLICT", { source: "a@1", summary: "it peers b@2", conflicts: [] });
     expect([typeof misspelt, typeof missing]).toEqual(["function", "function"]);
     expect(fine.message).toBe("a@1 cannot be installed: it peers b@2. See details.conflicts for each side and how to fix it.");
+  });
+
+  it("rebuilds an error from its JSON with the same code, message and details", () => {
+    const sent = createError("COSMO_E_SPEC_INVALID", { source: "x@", reason: "it names no version" });
+    const back = deserializeError(JSON.parse(JSON.stringify(sent.toJSON())).error);
+    expect(isCosmoError(back)).toBe(true);
+    expect(back.toJSON()).toEqual(sent.toJSON());
+    expect(back.status).toBe(422);
+  });
+
+  it("keeps the words of a code this copy of core does not know, as COSMO_E_INTERNAL", () => {
+    const back = deserializeError({ code: "COSMO_E_FROM_THE_FUTURE", message: "a newer runner said so" }, { status: 418 });
+    expect(back.code).toBe("COSMO_E_INTERNAL");
+    expect(back.message).toBe("a newer runner said so");
+    expect(back.details).toEqual({ reason: "a newer runner said so", code: "COSMO_E_FROM_THE_FUTURE", status: 418 });
   });
 
   it("recognises a Cosmo error by its brand, not by instanceof", () => {

@@ -7,7 +7,7 @@
  * const record = await runner.addPlugin("cosmo-plugin-hue@^1")
  * await runner.installPlugin(record.id, { apply: true })
  */
-import { createError, errorMessage, type CosmoError, type CosmoErrorCode } from "@cosmo/core";
+import { createError, deserializeError, errorMessage } from "@cosmo/core";
 import type {
   ApplyResultBody,
   ErrorBody,
@@ -94,14 +94,6 @@ export interface RunnerClient {
   request<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
 }
 
-/** The coded error an error body describes; a code this copy of core does not know keeps its words. */
-function errorFromBody(body: ErrorBody["error"], status: number): CosmoError {
-  try {
-    return createError(body.code as CosmoErrorCode, body.details ?? {}, { message: body.message });
-  } catch {
-    return createError("COSMO_E_INTERNAL", { reason: body.message, code: body.code, status }, { message: body.message });
-  }
-}
 
 const id = (value: string) => encodeURIComponent(value);
 
@@ -132,7 +124,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
     }
     if (response.ok) return parsed as T;
     const error = (parsed as Partial<ErrorBody> | undefined)?.error;
-    if (error?.code && error.message) throw errorFromBody(error, response.status);
+    if (error?.code && error.message) throw deserializeError(error, { status: response.status });
     throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: `HTTP ${response.status}: ${text.slice(0, 200)}` });
   }
 
@@ -173,7 +165,7 @@ export function createRunnerClient(options: RunnerClientOptions): RunnerClient {
       // An archive on success; on failure the one JSON error shape, as every endpoint answers.
       if (!response.ok) {
         const body = (await response.json().catch(() => undefined)) as Partial<ErrorBody> | undefined;
-        if (body?.error?.code && body.error.message) throw errorFromBody(body.error, response.status);
+        if (body?.error?.code && body.error.message) throw deserializeError(body.error, { status: response.status });
         throw createError("COSMO_E_RUNNER_UNREACHABLE", { url, reason: `HTTP ${response.status}` });
       }
       return new Uint8Array(await response.arrayBuffer());

@@ -5,13 +5,12 @@
  */
 import { fileURLToPath } from "node:url";
 import { preloadInstaller } from "@cosmo/bundler";
-import { createError, isCosmoError, type PluginService } from "@cosmo/core";
+import { createError, deserializeError, isCosmoError, type PluginService } from "@cosmo/core";
 import { logAccess } from "../http/access-log";
 import { createLogger, getLogger, useLogger, type Logger } from "../logger";
 import { installContainment } from "./containment";
 import { listenNode, type ListeningServer } from "./listen";
 import {
-  deserializeError,
   isCosmoMessage,
   serializeError,
   type CosmoMessage,

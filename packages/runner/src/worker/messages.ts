@@ -3,7 +3,7 @@
  * config a worker starts with. Every message carries `cosmo: true` so that messages of other
  * libraries on the same channel are never mistaken for ours.
  */
-import { createError, isCosmoError, type CosmoErrorCode } from "@cosmo/core";
+import { isCosmoError, type SerializedCosmoError } from "@cosmo/core";
 import type { FaultReport } from "./fault";
 import type { LogOptions } from "../logger";
 import type { RunnerSourcePolicy } from "../operations/source-policy";
@@ -191,11 +191,7 @@ export function isCosmoMessage(value: unknown): value is CosmoMessage {
 }
 
 /** An error as it crosses the IPC channel (structured clone drops class and code). */
-export interface SerializedError {
-  code?: string;
-  message: string;
-  details?: Record<string, unknown>;
-}
+export type SerializedError = SerializedCosmoError;
 
 /** Flattens an error for IPC, keeping a Cosmo error's code and details. */
 export function serializeError(error: unknown): SerializedError {
@@ -203,13 +199,3 @@ export function serializeError(error: unknown): SerializedError {
   return { message: error instanceof Error ? error.message : String(error) };
 }
 
-/** Rebuilds a Cosmo error from IPC; anything uncoded becomes COSMO_E_INTERNAL with the text kept. */
-export function deserializeError(error: SerializedError) {
-  const code = (error.code ?? "COSMO_E_INTERNAL") as CosmoErrorCode;
-  try {
-    return createError(code, error.details ?? {}, { message: error.message });
-  } catch {
-    // A code this copy of core does not know (a newer worker?): keep the words.
-    return createError("COSMO_E_INTERNAL", { reason: error.message }, { message: error.message });
-  }
-}

@@ -4,7 +4,7 @@
  * runs, `<dataDir>/runner.json` says where; SIGHUP reloads onto the current bundle.
  */
 import { mkdir } from "node:fs/promises";
-import { createError, isCosmoError } from "@cosmo/core";
+import { createError, deserializeError, isCosmoError } from "@cosmo/core";
 import { defineCommand } from "citty";
 import { resolveDataDir } from "../../data-dir";
 import { readRunnerFile, removeRunnerFile, removeRunnerFileSync, writeRunnerFile } from "../../runner-file";
@@ -12,7 +12,7 @@ import { Supervisor } from "../../supervisor";
 import { isLoopbackAddress } from "../../http/guards";
 import { createLogger, getLogger, LOG_LEVELS, parseLogOptions, useLogger } from "../../logger";
 import { loadAdminToken, saveAdminToken } from "../../token";
-import { deserializeError, type SerializedError, type WorkerConfig } from "../../worker/messages";
+import type { SerializedError, WorkerConfig } from "../../worker/messages";
 import { bundleToLoad } from "../../bundle-to-load";
 import { usageError } from "../usage";
 import { serveSingleProcess } from "../single-process";
