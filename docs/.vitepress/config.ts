@@ -37,6 +37,7 @@ export const sidebar: DefaultTheme.SidebarItem[] = [
       { text: "Admin API", link: "/reference/admin-api" },
       { text: "OpenAPI", link: "/reference/openapi" },
       { text: "CLI", link: "/reference/cli" },
+      { text: "cosmo-runner as a library", link: "/reference/runner-api" },
       ...ifPage({ text: "create-cosmo-plugin", link: "/reference/create-cosmo-plugin" }),
       { text: "Error codes", link: "/reference/errors" },
       { text: "Performance", link: "/reference/performance" },
