@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { createError } from "@cosmo/core";
 import { getRouterParam, noContent, readValidatedBody, type H3, type H3Event } from "h3";
+import type { z } from "zod";
 import { createPluginBody, reloadBody, rpcBody, upgradeBody } from "../api/schemas";
 import { jsonResponse } from "../http/errors";
 import { JSON_BODY, jsonBody, optionalJsonBody } from "../http/json-body";
@@ -87,16 +88,19 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
     });
   }
   // With `{ apply: true }` the answer is the record plus `apply` (what apply returned); the
-  // record is changed first, so a failed apply still leaves it installed (or uninstalled).
-  const rpc = (run: (r: PluginRecord, progress: ProgressReporter) => Promise<PluginRecord>) => async (event: H3Event) => {
-    const found = await record(event);
-    const { apply: andApply } = await readValidatedBody(event, optionalJsonBody(rpcBody, {}), JSON_BODY);
-    if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
-    return answer(event, async (progress) => {
-      const updated = await run(found, progress);
-      return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
-    });
-  };
+  // record is changed first, so a failed apply still leaves it installed (or uninstalled). On a
+  // conflict nothing changed and the 409 explains; the record stays as it was.
+  const rpc =
+    <S extends z.ZodType<{ apply?: boolean }>>(schema: S, run: (r: PluginRecord, body: z.output<S>, progress: ProgressReporter) => Promise<PluginRecord>) =>
+    async (event: H3Event) => {
+      const found = await record(event);
+      const body = await readValidatedBody(event, optionalJsonBody(schema, {} as z.output<S>), JSON_BODY);
+      if (body.apply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
+      return answer(event, async (progress) => {
+        const updated = await run(found, body, progress);
+        return body.apply && apply ? { ...updated, apply: await apply(progress) } : updated;
+      });
+    };
   // Enable/disable answer the record plus `enabled`, `package`, the entry set aside and, with
   // `{ apply: true }`, the reload that made it take effect.
   const toggle = (run: PluginOperations["enable"]) => async (event: H3Event) => {
@@ -106,20 +110,9 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
   };
   if (operations.disable) app.post("/plugins/:id/disable", toggle(operations.disable));
   if (operations.enable) app.post("/plugins/:id/enable", toggle(operations.enable));
-  if (install) app.post("/plugins/:id/install", rpc(install));
-  if (uninstall) app.post("/plugins/:id/uninstall", rpc(uninstall));
-  if (upgrade) {
-    app.post("/plugins/:id/upgrade", async (event) => {
-      const found = await record(event);
-      const { version, apply: andApply } = await readValidatedBody(event, optionalJsonBody(upgradeBody, {}), JSON_BODY);
-      if (andApply && !apply) throw createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this server has no apply operation" });
-      // On a conflict nothing changed and the 409 explains; the record stays as it was.
-      return answer(event, async (progress) => {
-        const updated = await upgrade(found, { version }, progress);
-        return andApply && apply ? { ...updated, apply: await apply(progress) } : updated;
-      });
-    });
-  }
+  if (install) app.post("/plugins/:id/install", rpc(rpcBody, (r, _body, progress) => install(r, progress)));
+  if (uninstall) app.post("/plugins/:id/uninstall", rpc(rpcBody, (r, _body, progress) => uninstall(r, progress)));
+  if (upgrade) app.post("/plugins/:id/upgrade", rpc(upgradeBody, (r, { version }, progress) => upgrade(r, { version }, progress)));
 
   for (const path of both("/plugins")) {
     app.get(path, async () => {
