@@ -8,11 +8,12 @@ import { isCosmoError } from "@cosmo/core";
 import { bundlePlugins, type BundleSummary } from "./bundle";
 import type { OperationsContext } from "./context";
 import { phase, silentProgress, withFetchCount, type ProgressReporter } from "./progress";
-import { asGeneration, currentGeneration, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
+import { installGeneration } from "./follow";
+import { asGeneration, currentGeneration, isNewer, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
 import { failureText } from "./install";
 import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
-import { syncBundle, type SyncSummary } from "./sync";
+import { summarizeSync, syncBundle, type SyncSummary } from "./sync";
 import type { PluginCounts, ReloadOptions, ReloadResult } from "../worker/messages";
 
 /** What an apply did. */
@@ -82,16 +83,26 @@ export function applySet<R>(
         message: `Bundled manifest written: ${plural(b.sources.length, "plugin")}`,
         plugins: b.sources.length,
       }));
-      const synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx)), (s) => ({
+      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx)), (s) => ({
         message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : `Bundle ${s.bundle} already holds this set: nothing to install`,
         packages: s.packages,
       }));
       // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
       const held = synced.changed ? null : await readBundleGeneration(synced.path);
-      const generation = held && sameSources(held.sources, sources) ? await asGeneration(held, synced.lockfile) : await newGeneration(version, sources, synced.lockfile);
+      let generation = held && sameSources(held.sources, sources) ? await asGeneration(held, synced.lockfile) : await newGeneration(version, sources, synced.lockfile);
       if (generation !== held) await markBundle(synced.path, generation);
+      // The set may have moved on while this apply synced: another runner (or another worker of
+      // this one, mid-reload) published a newer generation. Serve that one, never step back onto
+      // ours: racing applies then only ever move a runner forward (fleet test, concurrent applies).
+      const newer = await currentGeneration(ctx).catch(() => null);
+      const overtaken = newer !== null && newer.id !== generation.id && isNewer(newer, generation);
+      if (overtaken) {
+        const startedAt = performance.now();
+        synced = await summarizeSync(await installGeneration(ctx, newer), startedAt);
+        generation = newer;
+      }
       const served = serve ? await serve({ bundle, sync: synced, generation }) : undefined;
-      const published = await publishGeneration(ctx, generation);
+      const published = overtaken ? false : await publishGeneration(ctx, generation);
       return { bundle, sync: synced, generation, published, served };
     } catch (error) {
       await failBlamed(ctx, sources, error).catch(() => undefined);

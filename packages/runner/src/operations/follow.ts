@@ -5,7 +5,7 @@
  * resolution, so every runner serves byte-identical plugin trees) and reloads. A runner that
  * cannot sync keeps serving what it had and says why (`status()`, shown in /health).
  */
-import { createBundle, currentBundle, syncLockfile } from "@cosmo/bundler";
+import { createBundle, currentBundle, syncLockfile, type SyncResult } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
 import { currentGeneration, isNewer, markBundle, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
@@ -50,7 +50,7 @@ async function bundleGeneration(dataDir: string) {
 }
 
 /** Installs a generation's lockfile as this runner's current bundle (no resolution). */
-export async function installGeneration(ctx: OperationsContext, generation: Generation): Promise<void> {
+export async function installGeneration(ctx: OperationsContext, generation: Generation): Promise<SyncResult> {
   // This host's manifest (its links point at this machine's host packages, local directories
   // are packed here); the plugin tree comes from the generation's lockfile as it is.
   const bundle = await createBundle({
@@ -63,6 +63,7 @@ export async function installGeneration(ctx: OperationsContext, generation: Gene
   const result = await syncLockfile({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: generation.lockfile, npmOptions: await ctx.npmOptions() });
   await markBundle(result.path, generation);
   await ctx.store.withSetLock((lease) => writeTrackingFromModel(ctx, lease)).catch(() => undefined);
+  return result;
 }
 
 /**

@@ -35,7 +35,8 @@ async function countPackages(lockfile: string): Promise<number> {
   }
 }
 
-async function summary(result: SyncResult, startedAt: number): Promise<SyncSummary> {
+/** What a sync did, as apply and `cosmo-runner sync` report it. */
+export async function summarizeSync(result: SyncResult, startedAt: number): Promise<SyncSummary> {
   return {
     bundle: basename(result.path),
     path: result.path,
@@ -56,5 +57,5 @@ export async function syncBundle(ctx: OperationsContext): Promise<SyncSummary> {
     throw createError("COSMO_E_SYNC_FAILED", { reason: `there is no ${BUNDLED_MANIFEST} in ${ctx.dataDir}; run \`cosmo-runner bundle\` first` });
   }
   const startedAt = performance.now();
-  return summary(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions: await ctx.npmOptions() }), startedAt);
+  return summarizeSync(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions: await ctx.npmOptions() }), startedAt);
 }

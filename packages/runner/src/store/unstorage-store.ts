@@ -71,7 +71,33 @@ export function createUnstoragePluginStore(storage: Storage, description: string
     }
   }
 
+  // Concurrent listings share one read of the records (20 GET /plugins at once read them once,
+  // not 20 times: under load and a low fd limit that was the difference between answering and a
+  // 503), but never a read that began before a write of this process began or ended, so a caller
+  // that lists after its own write always sees it. `writes` moves at both ends of every write.
+  let writes = 0;
+  let listing: { epoch: number; result: Promise<PluginRecord[]> } | undefined;
+  function sharedList(): Promise<PluginRecord[]> {
+    if (listing && listing.epoch === writes) return listing.result;
+    const entry = { epoch: writes, result: readAll() };
+    listing = entry;
+    const clear = () => {
+      if (listing === entry) listing = undefined;
+    };
+    entry.result.then(clear, clear);
+    return entry.result;
+  }
+
   async function write(key: string, value: unknown, lease: SetLease | undefined): Promise<void> {
+    writes++;
+    try {
+      await writeNow(key, value, lease);
+    } finally {
+      writes++;
+    }
+  }
+
+  async function writeNow(key: string, value: unknown, lease: SetLease | undefined): Promise<void> {
     lease?.assertHeld();
     const fenced = lease as RedisSetLease | undefined;
     if (options.rawBase !== undefined && fenced?.write) {
@@ -135,7 +161,7 @@ export function createUnstoragePluginStore(storage: Storage, description: string
         }),
       ),
     get: (id) => guarded(() => read(id)),
-    list: () => guarded(readAll),
+    list: () => guarded(sharedList),
     update: (id: string, patch: PluginRecordPatch, lease?: SetLease) =>
       guarded(async () => {
         const current = await mustRead(id);
