@@ -8,8 +8,8 @@ import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
-import { api, cli, EXAMPLE, freshRequest, publishExample, runnerFingerprint, trackingBytes } from "./helpers/e2e";
+import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
+import { api, cli, EXAMPLE, exampleEnv, freshRequest, runnerFingerprint, trackingBytes } from "./helpers/e2e";
 
 const CONFLICTING = "plugin-peer-core-2"; // peers @cosmo/core@^2; the runner has 0.1.0
 
@@ -18,11 +18,7 @@ let npmDir: string;
 let fingerprint: Record<string, string>;
 
 beforeAll(async () => {
-  const registryUrl = inject("registryUrl");
-  await publishExample(registryUrl);
-  const made = await registryEnv(registryUrl);
-  env = made.env as Record<string, string>;
-  npmDir = made.dir;
+  ({ env, dir: npmDir } = await exampleEnv(inject("registryUrl")));
   fingerprint = await runnerFingerprint();
 }, 60_000);
 

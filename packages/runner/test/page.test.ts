@@ -10,8 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it, onTestFailed } from "vitest";
-import { registryEnv, freePort, startRunner, stopRunner, type CliProcess, systemBinary } from "@cosmo/test-kit";
-import { EXAMPLE, publishExample, runnerDir } from "./helpers/e2e";
+import { freePort, startRunner, stopRunner, type CliProcess, systemBinary } from "@cosmo/test-kit";
+import { EXAMPLE, exampleEnv, runnerDir } from "./helpers/e2e";
 import { makeBundle, useBundle } from "./helpers/bundles";
 import { faultyPlugin, healthyPlugin } from "./helpers/faulty-plugins";
 
@@ -98,11 +98,7 @@ describe.skipIf(!browser.available)("the plugin manager page in chromium", { tim
   );
 
   beforeAll(async () => {
-    const registryUrl = inject("registryUrl");
-    await publishExample(registryUrl);
-    const made = await registryEnv(registryUrl);
-    env = made.env as Record<string, string>;
-    npmDir = made.dir;
+    ({ env, dir: npmDir } = await exampleEnv(inject("registryUrl")));
     dataDir = await mkdtemp(join(tmpdir(), "cosmo-page-"));
     profileDir = await mkdtemp(join(tmpdir(), "cosmo-page-chromium-"));
     await mkdir(OUTPUT, { recursive: true });

@@ -6,7 +6,7 @@
 import { access, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { publishDirectory, hashTree, runCli, requestOnNewConnection } from "@cosmo/test-kit";
+import { publishDirectory, hashTree, runCli, requestOnNewConnection, registryEnv } from "@cosmo/test-kit";
 
 /** The runner package (the host whose dependencies are bundled). */
 export const runnerDir = join(dirname(fileURLToPath(import.meta.url)), "../..");
@@ -15,7 +15,7 @@ export const exampleDir = join(runnerDir, "../../examples/smart-switch");
 /** Its package name, what a user installs. */
 export const EXAMPLE = "cosmo-plugin-smart-switch";
 
-/** Publishes the built example (run `npm run build` first) to the test registry. */
+/** Publishes the built example (the root globalSetup builds it) to the test registry. */
 export async function publishExample(registryUrl: string): Promise<string> {
   try {
     await access(join(exampleDir, "dist", "index.js"));
@@ -23,6 +23,13 @@ export async function publishExample(registryUrl: string): Promise<string> {
     throw new Error(`${exampleDir}/dist is missing: run \`npm run build\` at the repository root first`);
   }
   return publishDirectory(registryUrl, exampleDir);
+}
+
+/** Publishes the example, then an npm environment that reaches only the test registry (`dir`: remove it after). */
+export async function exampleEnv(registryUrl: string): Promise<{ env: Record<string, string>; dir: string }> {
+  await publishExample(registryUrl);
+  const made = await registryEnv(registryUrl);
+  return { env: made.env as Record<string, string>, dir: made.dir };
 }
 
 /** Runs the CLI to its exit; resolves with the exit code and what it printed. */
