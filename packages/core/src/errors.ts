@@ -127,7 +127,7 @@ export const errorCatalog = {
   COSMO_E_ROUTE_INVALID: {
     status: 500,
     message: (p: { plugin: unknown; method: unknown; path: unknown; reason: unknown }) =>
-      `${s(p.plugin)}: cannot register route ${s(p.method)} ${s(p.path)}: ${c(p.reason)}.`,
+      `${s(p.plugin)}: cannot register route ${s(p.method)} ${s(p.path)}: ${c(p.reason)}. Use a plain path starting with "/" (":param" segments, no dot segments), each method and path once.`,
   },
   COSMO_E_ROUTE_NO_WEBHOOKS: {
     status: 500,
@@ -146,7 +146,7 @@ export const errorCatalog = {
   COSMO_E_ROUTE_RESPONSE_INVALID: {
     status: 500,
     message: (p: { plugin: unknown; reason: unknown }) =>
-      `The route handler of ${s(p.plugin)} returned a value that is neither a Response nor JSON-serialisable (${c(p.reason)}).`,
+      `The route handler of ${s(p.plugin)} returned a value that is neither a Response nor JSON-serialisable (${c(p.reason)}). Return a Response or plain data; report it to the plugin's author.`,
   },
   // --- bundler: sources and tracking ---
   COSMO_E_SPEC_INVALID: {
@@ -193,7 +193,7 @@ export const errorCatalog = {
   },
   COSMO_E_SYNC_FAILED: {
     status: 500,
-    message: (p: { reason: unknown }) => `Installing the bundle failed: ${c(p.reason)}. The current bundle was left as it was.`,
+    message: (p: { reason: unknown }) => `Installing the bundle failed: ${c(p.reason)}. The current bundle was left as it was. Fix the cause npm names, then apply again.`,
   },
   COSMO_E_NO_BUNDLE: {
     status: 404,
@@ -201,7 +201,7 @@ export const errorCatalog = {
   },
   COSMO_E_UPGRADE_INVALID: {
     status: 422,
-    message: (p: { plugin: unknown; reason: unknown }) => `${s(p.plugin)} cannot be upgraded: ${c(p.reason)}.`,
+    message: (p: { plugin: unknown; reason: unknown }) => `${s(p.plugin)} cannot be upgraded: ${c(p.reason)}. Nothing was changed. Give a version (1.2.0), a range (^1) or a tag; for a tarball or git plugin, uninstall it and install the new source.`,
   },
   COSMO_E_IMPORT_INVALID: {
     status: 422,
