@@ -27,7 +27,10 @@ describe("a runner under load and faults", { timeout: 240_000 }, () => {
     const made = await registryEnv(inject("registryUrl"));
     npmDir = made.dir;
     // A short check limit so the hanging source's failure is part of the test, not its timeout.
-    env = { ...(made.env as Record<string, string>), COSMO_CHECK_TIMEOUT_MS: "8000", npm_config_fetch_retries: "0" };
+    // The store timeout is raised: this suite is about file descriptors and a dead source, not
+    // latency, and in a full parallel run on two cores 300-record reads can pass the 4 s default
+    // (a hung store's 503 is fleet.test.ts's case).
+    env = { ...(made.env as Record<string, string>), COSMO_CHECK_TIMEOUT_MS: "8000", COSMO_STORE_TIMEOUT_MS: "30000", npm_config_fetch_retries: "0" };
     dataDir = await mkdtemp(join(tmpdir(), "cosmo-load-"));
     silent = createServer((socket) => {
       sockets.add(socket);
