@@ -99,6 +99,8 @@ interface WorkerState {
   closed?: Promise<void>;
   /** It asked for its config already (a standby does so long before it is put to use). */
   configRequested?: boolean;
+  /** Retiring: restarts the bound after which it is killed (it said it still holds work). */
+  holdOn?: () => void;
 }
 
 /**
@@ -214,6 +216,10 @@ export class Supervisor {
     }
     const { dataDir, clean } = this.#options.config;
     const bundle = options.fallback ? options.fallback.bundle : await bundleToLoad(dataDir, clean);
+    if (options.unlessServed && !options.fallback && this.#current && serving && !serving.fallback && serving.bundle === bundle) {
+      this.#log.info(`worker ${serving.pid} already serves bundle ${serving.bundleId ?? "none"}: no reload (${options.reason ?? "reload"})`);
+      return { bundle: serving.bundle, bundleId: serving.bundleId, pid: serving.pid, plugins: serving.plugins, took_ms: 0 };
+    }
     let spawned: { worker: Worker; ready: ReadyMessage } | undefined;
     let failure: StartFailure | undefined;
     // Each attempt that set a plugin aside (quarantine) tries again without it.
@@ -480,6 +486,10 @@ export class Supervisor {
         return;
       }
       // See ExitingMessage: answering proves every connection handoff before it was read.
+      if (message.type === "holding") {
+        state.holdOn?.();
+        return;
+      }
       if (message.type === "exiting") {
         if (worker.isConnected()) worker.send({ cosmo: true, type: "exit-ok" });
         return;
@@ -549,8 +559,15 @@ export class Supervisor {
     this.#retiring.add(worker);
     // A blocked event loop reads no drain message: it is killed once its successor serves.
     if (this.#workers.get(worker)?.stalled) worker.process.kill("SIGKILL");
+    const state = this.#stateOf(worker);
     return new Promise((resolve) => {
-      const kill = setTimeout(() => worker.process.kill("SIGKILL"), (this.#options.config.drainTimeout ?? 30_000) + 5_000);
+      const bound = (this.#options.config.drainTimeout ?? 30_000) + 5_000;
+      let kill = setTimeout(() => worker.process.kill("SIGKILL"), bound);
+      // A worker answering admin operations it accepted says so (HoldingMessage): let it finish.
+      state.holdOn = () => {
+        clearTimeout(kill);
+        kill = setTimeout(() => worker.process.kill("SIGKILL"), bound);
+      };
       worker.once("exit", () => {
         clearTimeout(kill);
         this.#retiring.delete(worker);

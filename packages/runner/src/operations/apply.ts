@@ -137,6 +137,8 @@ export interface ApplyServer {
   clean: boolean;
   /** Its plugin counts, the answer of an apply that needs no reload. */
   counts(): PluginCounts;
+  /** True once another worker took over (this one drains): what it serves no longer counts. */
+  retired?(): boolean;
   /** A new worker on the current bundle; rejects (COSMO_E_WORKER_START_FAILED, COSMO_E_RELOAD_UNAVAILABLE) while this one serves. */
   requestReload(options?: ReloadOptions): Promise<ReloadResult>;
 }
@@ -151,12 +153,12 @@ export async function applyAndReload(ctx: OperationsContext, server: ApplyServer
   const outcome = await applySet(
     ctx,
     async ({ sync }): Promise<ReloadResult> => {
-      const served = !sync.changed && !server.clean && server.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === server.bundle;
+      const served = !server.retired?.() && !sync.changed && !server.clean && server.bundle !== null && (await realpath(sync.path).catch(() => sync.path)) === server.bundle;
       if (served) {
         report({ phase: "reload", state: "done", message: `Nothing changed: this worker already serves bundle ${sync.bundle}`, took_ms: 0 });
         return { bundle: server.bundle, bundleId: sync.bundle, pid: process.pid, plugins: server.counts(), took_ms: 0 };
       }
-      return phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => server.requestReload({ rollbackOnFailure: true, reason: "apply" }), (r) => ({
+      return phase(report, "reload", "Starting a worker on the new bundle; the current one serves until it is ready", () => server.requestReload({ rollbackOnFailure: true, reason: "apply", unlessServed: true }), (r) => ({
         message: `The new worker serves bundle ${sync.bundle}: ${r.plugins.active} active, ${r.plugins.failed} failed`,
         plugins: r.plugins.total,
       }));

@@ -35,9 +35,25 @@ export interface ListeningServer {
    * cut sees a reset (measured: cutting them, as http.Server#close does, failed 5-6 of ~5,000
    * requests per reload under load; leaving them, 0), while the `Keep-Alive: timeout` header
    * tells clients (undici, browsers) to stop reusing one before the server closes it.
-   * Connections still open after `drainTimeout` ms are cut.
+   * Connections still open after `drainTimeout` ms are cut, except those whose request is
+   * `held` (an admin operation the worker accepted): its answer is the operation's result, so
+   * it is waited for, however long the operation takes (see `held`).
    */
   drain(handover: boolean): Promise<void>;
+  /** How many held requests (admin operations) are still unanswered. */
+  held(): number;
+}
+
+/**
+ * A request whose answer a drain never cuts: an admin operation (install, apply...) accepted by
+ * this worker. Its effect lands whether or not the answer is read, so cutting the connection
+ * would only take the client's answer away (issue: queued applies in a replaced worker got a
+ * socket error instead of their result). Reads and plugin routes keep the drain's time bound.
+ */
+export function isHeldRequest(req: IncomingMessage): boolean {
+  if (req.method === "GET" || req.method === "HEAD" || req.method === "OPTIONS") return false;
+  const path = (req.url ?? "").split("?")[0]!;
+  return path === "/plugins" || path.startsWith("/plugins/");
 }
 
 /** Listens on exactly `host:port` (0 = any free port); rejects with COSMO_E_LISTEN_FAILED. */
@@ -47,6 +63,9 @@ export async function listenNode(
 ): Promise<ListeningServer> {
   const handler = toNodeHandler(app);
   const open = new Set<ServerResponse>();
+  const held = new Set<ServerResponse>();
+  // The drain's bound has passed: once no held request remains, every connection goes.
+  let cutDue = false;
   let draining: Promise<void> | undefined;
   // Set once a new worker serves the port: requests still reaching us go there (see handover.ts).
   let handoverTo: { host: string; port: number } | undefined;
@@ -55,7 +74,11 @@ export async function listenNode(
     options.onRequest?.(req, res);
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
-    res.once("close", () => open.delete(res));
+    if (isHeldRequest(req)) held.add(res);
+    res.once("close", () => {
+      open.delete(res);
+      if (held.delete(res) && cutDue && held.size === 0) server.closeAllConnections();
+    });
     const problem = requestTargetProblem(req);
     if (problem) return refuseRequest(res, problem);
     const serveHere = () => void handler(req, res);
@@ -82,7 +105,15 @@ export async function listenNode(
     draining ??= new Promise<void>((resolve) => {
       // Responses not yet started close their connection after they are sent.
       for (const res of open) if (!res.headersSent) res.shouldKeepAlive = false;
-      const cut = setTimeout(() => server.closeAllConnections(), options.drainTimeout ?? 30_000);
+      // At the bound, every connection goes but those carrying a held request; each held one
+      // ends with its answer (shouldKeepAlive is off while draining), and the drain with them.
+      const cut = setTimeout(() => {
+        cutDue = true;
+        if (held.size === 0) return server.closeAllConnections();
+        const keep = new Set([...held].map((res) => res.socket));
+        for (const res of open) if (!keep.has(res.socket)) res.socket?.destroy();
+        server.closeIdleConnections();
+      }, options.drainTimeout ?? 30_000);
       cut.unref();
       const done = () => {
         clearTimeout(cut);
@@ -98,5 +129,5 @@ export async function listenNode(
     return draining;
   };
 
-  return { server, url: `http://${urlHost(options.host)}:${port}`, port, drain };
+  return { server, url: `http://${urlHost(options.host)}:${port}`, port, drain, held: () => held.size };
 }

@@ -23,7 +23,10 @@ import { createWorkerServer, type WorkerServer } from "./server";
 let logger: Logger = getLogger().child({ worker: process.pid });
 const send = (message: CosmoMessage) => process.send?.(message);
 
-const pending = new Map<number, { resolve: (r: ReloadResult) => void; reject: (e: Error) => void }>();
+const pending = new Map<number, { resolve: (r: ReloadResult) => void; reject: (e: Error) => void; settled: Promise<unknown> }>();
+
+/** How often a retired worker still at work says so (the primary's kill bound is drainTimeout + 5 s). */
+const HOLDING_EVERY_MS = 2_000;
 let nextId = 1;
 
 /** Asks the primary for a reload; settles when its answer comes back over IPC. */
@@ -35,22 +38,35 @@ function requestReload(options: ReloadOptions): Promise<ReloadResult> {
     return Promise.reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "this worker is shutting down" }));
   }
   const id = nextId++;
-  return new Promise((resolve, reject) => {
-    pending.set(id, { resolve, reject });
-    send({ cosmo: true, type: "reload", id, options });
-  });
+  let entry!: { resolve: (r: ReloadResult) => void; reject: (e: Error) => void };
+  const answer = new Promise<ReloadResult>((resolve, reject) => (entry = { resolve, reject }));
+  pending.set(id, { ...entry, settled: answer.catch(() => undefined) });
+  send({ cosmo: true, type: "reload", id, options });
+  return answer;
 }
 
 let server: WorkerServer | undefined;
 let listening: ListeningServer | undefined;
 let stopping: Promise<void> | undefined;
 let handedOver = false;
+// Another worker serves (a reload this worker asked for succeeded, or the primary drains us).
+let retired = false;
 
 /** Drains, tears the plugins down and exits: the only way a started worker ends on purpose. */
 function stop(handover: boolean): Promise<void> {
   handedOver ||= handover && !stopping;
+  retired = true;
   stopping ??= (async () => {
+    // An admin operation this worker accepted (an apply queued behind the one that replaced
+    // it) is answered with its result, and a reload it asked for with the primary's answer:
+    // while any is unfinished, tell the primary we are still at work, so it does not kill us.
+    const holding = setInterval(() => {
+      if ((listening?.held() ?? 0) > 0 || pending.size > 0) send({ cosmo: true, type: "holding" });
+    }, HOLDING_EVERY_MS);
     await listening?.drain(handover);
+    // The primary answers every reload it was asked for (it runs them in order) while connected.
+    while (pending.size > 0 && process.connected) await Promise.allSettled([...pending.values()].map((p) => p.settled));
+    clearInterval(holding);
     await server?.dispose();
     for (const { reject } of pending.values()) reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the worker stopped" }));
     await farewell();
@@ -96,6 +112,7 @@ process.on("message", (message: unknown) => {
     // message instead races that answer: a client reusing the connection got the old plugins
     // once more. The primary's drain then joins this one.
     if (message.ok) {
+      retired = true;
       void server?.unfollow();
       void listening?.drain(true);
       waiter?.resolve(message.result);
@@ -107,7 +124,11 @@ process.on("message", (message: unknown) => {
 process.on("SIGINT", () => {});
 process.on("SIGTERM", () => void stop(false));
 // The primary is gone (killed): nobody can route to us any more, so end cleanly.
-process.on("disconnect", () => void stop(false));
+process.on("disconnect", () => {
+  for (const { reject } of pending.values()) reject(createError("COSMO_E_RELOAD_UNAVAILABLE", { reason: "the supervisor is gone" }));
+  pending.clear();
+  void stop(false);
+});
 
 let service: PluginService | undefined;
 
@@ -130,6 +151,7 @@ async function start(): Promise<void> {
   });
   server = await createWorkerServer(config, {
     requestReload,
+    retired: () => retired,
     logger,
     onDiscovered: (plugins) => containment.knowPlugins(plugins),
     onService: (s) => (service = s),

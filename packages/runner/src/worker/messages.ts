@@ -114,6 +114,11 @@ export interface ReloadOptions {
   rollbackOnFailure?: boolean;
   /** Why, for the log ("apply", "POST /plugins/reload", "SIGHUP"...). */
   reason?: string;
+  /**
+   * Nothing to do when the serving worker already serves the current bundle (an apply that a
+   * worker retired meanwhile finished: a later reload may have loaded its result already).
+   */
+  unlessServed?: boolean;
 }
 
 /** What a successful reload reports. */
@@ -153,6 +158,15 @@ export interface DrainMessage {
 }
 
 /**
+ * A retired worker still has admin operations to answer (or reloads it asked for): the primary
+ * puts off killing it (each message restarts its drainTimeout + 5 s bound).
+ */
+export interface HoldingMessage {
+  cosmo: true;
+  type: "holding";
+}
+
+/**
  * A drained worker is about to exit (its server is closed); it waits for the primary's
  * ExitOkMessage first. Node's cluster round-robin hands a connection to a worker until the
  * primary has processed that worker's close; a worker that exits with such a handoff still in
@@ -183,6 +197,7 @@ export type CosmoMessage =
   | ReloadResultMessage
   | DrainMessage
   | ExitingMessage
+  | HoldingMessage
   | ExitOkMessage;
 
 /** True for messages of ours, whatever else shares the IPC channel. */

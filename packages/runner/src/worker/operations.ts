@@ -39,6 +39,8 @@ export interface WorkerContext {
    * @example await sync({ dataDir, manifest }); return ctx.requestReload({ rollbackOnFailure: true, reason: "apply" })
    */
   requestReload(options?: ReloadOptions): Promise<ReloadResult>;
+  /** True once another worker took over and this one drains. */
+  retired?: () => boolean;
   /** The operations' shared state; tests pass one with their own host and npm options. */
   operations?: OperationsContext;
 }
@@ -58,7 +60,7 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
       return uninstallPlugin(ops, record);
     },
     remove: (record) => removePlugin(ops, record),
-    apply: (report) => applyAndReload(ops, { bundle: ctx.bundle, clean: ctx.clean, counts: ctx.counts ?? (() => countPlugins(ctx.service)), requestReload: (options) => ctx.requestReload(options) }, report),
+    apply: (report) => applyAndReload(ops, { bundle: ctx.bundle, clean: ctx.clean, counts: ctx.counts ?? (() => countPlugins(ctx.service)), retired: ctx.retired, requestReload: (options) => ctx.requestReload(options) }, report),
     report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
     // The imported bundle serves here before the fleet hears of it (importPlugins publishes after `serve`).

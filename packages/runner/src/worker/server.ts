@@ -40,6 +40,8 @@ export interface WorkerServer {
 export interface WorkerServerOptions {
   /** How this process asks for a reload; absent in the single-process mode. */
   requestReload?: (options: ReloadOptions) => Promise<ReloadResult>;
+  /** True once another worker took over and this one drains. */
+  retired?: () => boolean;
   logger: PluginLogger;
   /** Told every plugin discovered, before any is imported (containment's attribution). */
   onDiscovered?(plugins: FaultPlugin[]): void;
@@ -82,6 +84,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
     counts: () => countPlugins(loaded),
     bundle: loaded.bundle,
     clean: config.clean,
+    retired: options.retired,
     requestReload: reload,
   });
   const served = await readBundleGeneration(loaded.bundle);
