@@ -23,9 +23,10 @@ async function buildPage(): Promise<void> {
 }
 
 export default defineConfig({
-  // index: the library; client: cosmo-runner/client; cli: what bin/cosmo-runner.js runs; worker: what the supervisor forks
+  // index: the library; client: cosmo-runner/client; cli: what bin/cosmo-runner.js runs; worker: what the supervisor forks;
+  // bench-internals: what bench/runner.mjs times alone (not in package.json's exports)
   // (src/supervisor.ts finds it as ./worker.js beside itself, so all three sit in dist/).
-  entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts", worker: "src/worker/main.ts", watchdog: "src/worker/watchdog-thread.ts" },
+  entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts", worker: "src/worker/main.ts", watchdog: "src/worker/watchdog-thread.ts", "bench-internals": "src/bench-internals.ts" },
   format: ["esm"],
   dts: { entry: { index: "src/index.ts", client: "src/client/index.ts", cli: "src/cli/index.ts" } },
   clean: true,
