@@ -7,7 +7,7 @@ import type { PluginRecord } from "../store/types";
 import type { ReloadOptions, ReloadResult } from "../worker/messages";
 import { quarantineError, type LoadedBundle } from "../worker/plugins";
 import { readContainment } from "./state";
-import { disablePlugin, enablePlugin, packageOfRecord } from "./toggle";
+import { disablePlugin, enablePlugin, packageNamer } from "./toggle";
 
 /** What the containment operations need from the server process. */
 export interface ContainmentOperationsContext {
@@ -35,23 +35,21 @@ export function containmentOperations(ctx: ContainmentOperationsContext): Pick<P
       return { ...record, package: result.package, enabled: true, ...(applied ? { apply: applied } : {}) };
     },
     describe: async (records) => {
-      const state = await readContainment(ctx.dataDir);
+      const [state, packageOf] = await Promise.all([readContainment(ctx.dataDir), packageNamer(ctx.dataDir)]);
       const running = new Map(ctx.loaded.service.list().map((info) => [info.source?.packageName ?? info.name, info]));
-      return Promise.all(
-        records.map(async (record: PluginRecord) => {
-          const pkg = await packageOfRecord(ctx.dataDir, record);
-          const aside = Object.hasOwn(state.plugins, pkg) ? state.plugins[pkg] : undefined;
-          if (aside?.state === "quarantined") {
-            const quarantine = { reason: aside.reason, code: aside.code, at: aside.at, count: aside.count ?? 1 };
-            return { ...record, package: pkg, status: "quarantined", error: quarantineError(aside), quarantine };
-          }
-          if (aside?.state === "disabled") return { ...record, package: pkg, status: "disabled", disabled: { at: aside.at } };
-          const info = running.get(pkg);
-          if (!info) return record; // not in the bundle this process serves (pending, or not applied yet)
-          const status = info.status === "active" || info.status === "failed" ? info.status : info.status;
-          return { ...record, package: pkg, status, ...(info.error ? { error: info.error } : {}) };
-        }),
-      );
+      return records.map((record: PluginRecord) => {
+        const pkg = packageOf(record);
+        const aside = Object.hasOwn(state.plugins, pkg) ? state.plugins[pkg] : undefined;
+        if (aside?.state === "quarantined") {
+          const quarantine = { reason: aside.reason, code: aside.code, at: aside.at, count: aside.count ?? 1 };
+          return { ...record, package: pkg, status: "quarantined", error: quarantineError(aside), quarantine };
+        }
+        if (aside?.state === "disabled") return { ...record, package: pkg, status: "disabled", disabled: { at: aside.at } };
+        const info = running.get(pkg);
+        if (!info) return record; // not in the bundle this process serves (pending, or not applied yet)
+        const status = info.status === "active" || info.status === "failed" ? info.status : info.status;
+        return { ...record, package: pkg, status, ...(info.error ? { error: info.error } : {}) };
+      });
     },
   };
 }

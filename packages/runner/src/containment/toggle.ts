@@ -14,16 +14,27 @@ import { readContainment, updateContainment, type SetAside } from "./state";
 const specMatches = (spec: string, source: string): boolean =>
   spec === source || spec === `file:${source}` || spec.endsWith(`@${source}`) || (source.startsWith("/") && spec.endsWith(source));
 
-/** The package name a record's source was bundled as; the record's name when no bundle says. */
-export async function packageOfRecord(dataDir: string, record: Pick<PluginRecord, "name" | "source">): Promise<string> {
+/**
+ * Reads the current bundle's manifest once and returns what names a record's package: a
+ * listing describes every record with one read (one per record, 20 listings of 300 records at
+ * once opened thousands of files, and a worker at its fd limit loses the connections the
+ * cluster primary hands it: they hang).
+ */
+export async function packageNamer(dataDir: string): Promise<(record: Pick<PluginRecord, "name" | "source">) => string> {
+  let dependencies: [string, string][] = [];
   try {
     const bundle = await currentBundle(dataDir);
     const manifest = JSON.parse(await readFile(join(bundle, "package.json"), "utf8")) as { dependencies?: Record<string, string> };
-    for (const [name, spec] of Object.entries(manifest.dependencies ?? {})) if (specMatches(spec, record.source)) return name;
+    dependencies = Object.entries(manifest.dependencies ?? {});
   } catch {
     // no bundle yet: the record's name (the npm package name of a registry spec) is the best guess
   }
-  return record.name;
+  return (record) => dependencies.find(([, spec]) => specMatches(spec, record.source))?.[0] ?? record.name;
+}
+
+/** The package name a record's source was bundled as; the record's name when no bundle says. */
+export async function packageOfRecord(dataDir: string, record: Pick<PluginRecord, "name" | "source">): Promise<string> {
+  return (await packageNamer(dataDir))(record);
 }
 
 /** What enable/disable answer: the record, its package and where it stands now. */
