@@ -19,7 +19,7 @@ import { cli, freshRequest } from "./helpers/e2e";
 import { LIFECYCLE_EVENTS, publishPlugins } from "./helpers/registry-plugins";
 import { rawRequest } from "./helpers/raw-http";
 import { requestLineArbitrary } from "./helpers/request-fuzz";
-import { BIN, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
+import { adminCall, BIN, freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 /** Files named `cosmo-canary-*` anywhere under `dir` (what a lifecycle script that ran leaves). */
 async function canariesUnder(dir: string): Promise<string[]> {
@@ -76,21 +76,7 @@ async function withRunner<T>(plugins: FixturePlugin[], args: string[], work: (r:
   }
 }
 
-/** Calls the admin API with the token; a long bound, as an install under load can wait its turn. */
-async function admin(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(300_000),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    return { status: res.status, body: text };
-  }
-}
+const admin = (url: string, method: string, path: string, body?: unknown) => adminCall(url, TOKEN, method, path, body, 300_000);
 
 /** One sync as an event stream showed it: when its `start` and `done` progress events arrived. */
 interface SyncSeen {

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { expect, inject, it } from "vitest";
 import { Supervisor } from "../src/supervisor";
-import { freePort, registryEnv, startRunner, stopRunner } from "@cosmo/test-kit";
+import { adminCall, freePort, registryEnv, startRunner, stopRunner } from "@cosmo/test-kit";
 import { freshRequest } from "./helpers/e2e";
 import { publishPlugins } from "./helpers/registry-plugins";
 
@@ -51,20 +51,7 @@ async function expectAllAnswered(url: string, prefix: string, outcomes: string[]
   return served;
 }
 
-async function admin(url: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-    signal: AbortSignal.timeout(600_000),
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) };
-  } catch {
-    return { status: res.status, body: text };
-  }
-}
+const admin = (url: string, method: string, path: string, body?: unknown) => adminCall(url, TOKEN, method, path, body, 600_000);
 
 it(`answers each of ${APPLIES} install {apply} requests among ${INSTALLS} concurrent installs over ${PLUGINS} plugins, and serves them all`, async () => {
   const names = Array.from({ length: PLUGINS }, (_, i) => `cosmo-drain-${i}`);

@@ -18,6 +18,7 @@ export { findFiles, hashTree } from "./tree-hash";
 export { findOnPath, requireBinaries, systemBinary, type SystemBinary } from "./system-binary";
 export { canStartRedis, hasRedis, startRedis, type TestRedis } from "./redis";
 export { freePort } from "./ports";
+export { adminCall, type AdminAnswer } from "./admin-call";
 export { requestOnNewConnection, type FreshRequestOptions } from "./fresh-request";
 
 // The cosmo-runner bin as a user runs it, and any other program spawned the same way
