@@ -1,9 +1,10 @@
 import { describeContainment } from "./helpers/containment-suite";
 
-// Every mode in one runner, one after another: each fault's worker is replaced, and the last
-// (an OOM after eight replacements) must still be named. Regression: it once was not (the OOM
-// ran in a runner of its own); the watchdog now wakes on every plugin entry, and a dead worker's
-// fault pipe is read to its end, bounded from its death rather than from its fork.
+// Every mode but the OOM in one runner, one after another: each fault's worker is replaced and
+// the next fault must still be named. The OOM runs in containment-oom.test.ts, in a runner of its
+// own, so the modes above and the restart check do not hang on it: at the end of this session an
+// OOM went unnamed (the worker restarted with no plugin named), in the shared runner and alone.
+// Known and open (issue 9).
 describeContainment("containment: a plugin's fault stays its own", [
   { mode: "exit", status: "quarantined" },
   { mode: "abort", status: "quarantined" },
@@ -13,5 +14,4 @@ describeContainment("containment: a plugin's fault stays its own", [
   { mode: "timer-exit", status: "quarantined" },
   { mode: "unhandled-rejection", status: "failed" },
   { mode: "block-loop", status: "quarantined" },
-  { mode: "oom", status: "quarantined" },
 ]);
