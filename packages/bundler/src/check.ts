@@ -119,6 +119,12 @@ export interface Checker {
   newerVersions(request: NewerVersionsRequest): Promise<NewerVersion[]>;
   /** Forgets cached packuments and manifests (e.g. after a publish the process must see). */
   clearCache(): void;
+  /**
+   * npm's options as this checker fetches with: the user's, plus the packuments it holds in
+   * memory. A sync in the same process given these resolves from the packuments its checks
+   * used: no second round of registry requests, and the versions the checks accepted.
+   */
+  fetchOptions(): NpmOptions;
 }
 
 /**
@@ -383,7 +389,7 @@ export function createChecker(options: CheckerOptions): Checker {
     return out;
   }
 
-  return { check, clearCache, newerVersions };
+  return { check, clearCache, newerVersions, fetchOptions: () => ({ ...fetchOptions }) };
 }
 
 /**

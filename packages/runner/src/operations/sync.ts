@@ -57,5 +57,9 @@ export async function syncBundle(ctx: OperationsContext): Promise<SyncSummary> {
     throw createError("COSMO_E_SYNC_FAILED", { reason: `there is no ${BUNDLED_MANIFEST} in ${ctx.dataDir}; run \`cosmo-runner bundle\` first` });
   }
   const startedAt = performance.now();
-  return summarizeSync(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions: await ctx.npmOptions() }), startedAt);
+  // The checker's options carry the packuments the install checks fetched: resolving the bundle
+  // from them spares a registry round-trip per package (most of a fresh apply's time) and
+  // installs the versions those checks accepted.
+  const npmOptions = (await ctx.checker()).fetchOptions();
+  return summarizeSync(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions }), startedAt);
 }
