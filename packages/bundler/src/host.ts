@@ -77,21 +77,23 @@ export async function readHost(hostDir: string): Promise<HostInfo> {
     ...Object.keys(pkg.dependencies ?? {}).map((n): [string, boolean] => [n, false]),
     ...Object.keys(pkg.optionalDependencies ?? {}).map((n): [string, boolean] => [n, true]),
   ];
-  for (const [name, optional] of wanted) {
-    const found = await findInstalled(dir, name);
-    if (found === undefined) {
-      if (optional) continue; // npm skips optional deps that failed to install; so do we
+  // Looked up all at once: a host has a dozen or more dependencies, and one after another each
+  // lookup waited its own turn at the disk (a check reads the host every time).
+  const [found, core] = await Promise.all([Promise.all(wanted.map(([name]) => findInstalled(dir, name))), findInstalled(dir, "@cosmo/core")]);
+  wanted.forEach(([name, optional], i) => {
+    const installed = found[i];
+    if (installed === undefined) {
+      if (optional) return; // npm skips optional deps that failed to install; so do we
       throw createError("COSMO_E_HOST_INVALID", {
         host: dir,
         reason: `its dependency "${name}" is not installed in node_modules; run \`npm install\` in ${dir}`,
         dependency: name,
       });
     }
-    links[name] = `file:${found.dir}`;
-    versions[name] = String(found.pkg.version ?? "");
-  }
+    links[name] = `file:${installed.dir}`;
+    versions[name] = String(installed.pkg.version ?? "");
+  });
 
-  const core = (await findInstalled(dir, "@cosmo/core"))?.pkg;
   const shared = Array.isArray(pkg.cosmo?.shared) ? pkg.cosmo.shared.filter((s): s is string => typeof s === "string") : [];
-  return { dir, pkg, links, versions, coreVersion: core === undefined ? undefined : String(core.version), shared };
+  return { dir, pkg, links, versions, coreVersion: core === undefined ? undefined : String(core.pkg.version), shared };
 }

@@ -8,11 +8,10 @@
  * lock dir it describes); a waiter that finds the owner's process gone on this host takes the
  * lock over at once.
  */
-import { mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readFile, rename, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import lockfile from "proper-lockfile";
-import writeFileAtomic from "write-file-atomic";
 
 /** How long to wait for a lock and when a held lock counts as abandoned. */
 export interface LockOptions {
@@ -93,7 +92,7 @@ const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * `dir` must be where `lockPath` lives; it is created if missing.
  */
 export async function withLock<T>(dir: string, lockPath: string, fn: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  await mkdir(dir, { recursive: true });
+  let made = false;
   let compromised: Error | undefined;
   let release: (() => Promise<void>) | undefined;
   const retries = options.retries ?? 100;
@@ -112,6 +111,12 @@ export async function withLock<T>(dir: string, lockPath: string, fn: () => Promi
         },
       });
     } catch (error) {
+      // The dir is made when first missing rather than before every lock: one disk wait less.
+      if ((error as NodeJS.ErrnoException).code === "ENOENT" && !made) {
+        await mkdir(dir, { recursive: true });
+        made = true;
+        continue;
+      }
       if ((error as NodeJS.ErrnoException).code !== "ELOCKED") throw error;
       const dead = await heldByTheDead(lockPath);
       if (dead !== undefined) {
@@ -130,14 +135,17 @@ export async function withLock<T>(dir: string, lockPath: string, fn: () => Promi
       // Not flushed to disk: the note only matters while its writer may be alive. After a power
       // cut every holder is gone and a lost or empty note reads as "live", so the lock is taken
       // once stale, as without notes. A flush here cost a disk wait on every write of the set.
-      await writeFileAtomic(ownerFile(lockPath), JSON.stringify(note), { fsync: false });
+      // Written in place, not through a temp file and a rename: a reader that catches it half
+      // written cannot parse it and takes the lock for live, which it is, so the rename (and
+      // write-file-atomic's realpath and stat) bought nothing.
+      await writeFile(ownerFile(lockPath), JSON.stringify(note));
     }
     const result = await fn();
     if (compromised) throw compromised;
     return result;
   } finally {
     // The note first: a waiter that finds a lock without one treats it as live, never as dead.
-    await rm(ownerFile(lockPath), { force: true }).catch(() => undefined);
+    await unlink(ownerFile(lockPath)).catch(() => undefined);
     // Releasing a compromised lock fails (it is someone else's now); that is not our error to report.
     await release().catch(() => undefined);
   }

@@ -4,7 +4,7 @@
  * are kept through every edit. Writes are atomic (temp file + rename, so a reader sees the old
  * file or the new one, never half of one) and serialised between processes by a lock.
  */
-import { readFile } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { createError } from "@cosmo/core";
 import writeFileAtomic from "write-file-atomic";
@@ -33,6 +33,12 @@ export interface WriteTrackedOptions extends TrackingOptions {
    * caller that records what it wrote (a digest) need not wait for the file's flush first.
    */
   beside?: (text: string) => Promise<void>;
+  /**
+   * The caller already is the file's only writer (it holds a lock that every writer of this
+   * file takes, as a plugin-set model's set lock): skip the file's own lock, a lock dir and an
+   * owner note made and removed on every write.
+   */
+  serialized?: boolean;
 }
 
 /** Path of the tracking file under a data dir. */
@@ -92,22 +98,22 @@ async function edit(
 ): Promise<string[]> {
   const file = trackingFile(dataDir);
   const dir = join(dataDir, "plugins");
+  const rewrite = async () => {
+    const tracked = await readTracked(dataDir);
+    const lines = change(tracked);
+    const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
+    // Both settle before the lock is released, whichever fails first.
+    const [written, beside] = await Promise.allSettled([writeFileAtomic(file, text), options.beside?.(text)]);
+    if (written.status === "rejected") throw written.reason;
+    if (beside.status === "rejected") throw beside.reason;
+    return lines.filter(isSourceLine).map(normalizeSource);
+  };
   try {
-    return await withLock(
-      dir,
-      `${file}.lock`,
-      async () => {
-        const tracked = await readTracked(dataDir);
-        const lines = change(tracked);
-        const text = lines.length === 0 ? "" : `${lines.join("\n")}\n`;
-        // Both settle before the lock is released, whichever fails first.
-        const [written, beside] = await Promise.allSettled([writeFileAtomic(file, text), options.beside?.(text)]);
-        if (written.status === "rejected") throw written.reason;
-        if (beside.status === "rejected") throw beside.reason;
-        return lines.filter(isSourceLine).map(normalizeSource);
-      },
-      options.lock,
-    );
+    if (options.serialized) {
+      await mkdir(dir, { recursive: true });
+      return await rewrite();
+    }
+    return await withLock(dir, `${file}.lock`, rewrite, options.lock);
   } catch (error) {
     if (error instanceof LockTimeoutError) throw createError("COSMO_E_TRACKING_LOCKED", { file }, { cause: error });
     throw error;

@@ -154,9 +154,9 @@ export async function installPlugin(ctx: OperationsContext, record: PluginRecord
   }
   let refused: unknown;
   const committed = await changeSet(ctx, async (lease: SetLease) => {
-    const now = await current(ctx, record.id);
+    const [now, versionNow] = await Promise.all([current(ctx, record.id), setVersion(ctx)]);
     if (now.install_status === "installed") return now;
-    if ((await setVersion(ctx)) !== version) {
+    if (versionNow !== version) {
       // The set moved while we checked: check again against the set as it is, still locked.
       try {
         checked = await checkSource(ctx, source, installedSources(await ctx.store.list()));

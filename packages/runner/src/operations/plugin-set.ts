@@ -55,7 +55,10 @@ export async function writeTrackingFromModel(ctx: OperationsContext, lease: SetL
     ctx.store.getMeta<TrackingDigest>(trackingMeta(ctx)),
   ]);
   // The note is written beside the file rather than after it: one disk flush to wait for, not two.
+  // Every writer of the file holds the set lock (this function takes the lease), so the file's
+  // own lock would only add a lock dir and an owner note to each write.
   await writeTrackedSources(ctx.dataDir, sources, {
+    serialized: true,
     beside: (text) => ctx.store.setMeta(trackingMeta(ctx), { sha256: digest(text), ...(before ? { previous: before.sha256 } : {}) } satisfies TrackingDigest, lease),
   });
 }
