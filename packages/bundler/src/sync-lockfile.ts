@@ -2,12 +2,13 @@
  * Installing one exact lockfile, as `npm ci` does: what a runner of a fleet does with the
  * generation another runner published. The tree comes from the lockfile, never from a new
  * resolution, so every runner serves the same versions from the same tarballs; the result is
- * compared with the lockfile given and refused (the previous bundle put back) if they differ.
+ * compared with the lockfile given before it becomes current, and refused if they differ.
  */
 import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { createError } from "@cosmo/core";
 import type { BundledManifest } from "./bundle";
-import { rollback, sync, type BundleLocation, type SyncResult } from "./sync";
+import { sync, type BundleLocation, type SyncOptions, type SyncResult } from "./sync";
 import type { NpmOptions } from "./npm-options";
 
 /** Options of {@link syncLockfile}. */
@@ -17,6 +18,8 @@ export type SyncLockfileOptions = BundleLocation & {
   /** The package-lock.json text to install. */
   lockfile: string;
   npmOptions?: NpmOptions;
+  /** Asked before the new bundle becomes current, as sync's `admit`. */
+  admit?: SyncOptions["admit"];
 };
 
 interface LockEntry {
@@ -62,12 +65,18 @@ export function lockDifference(expected: string, actual: string): string | undef
  * @example await syncLockfile({ dataDir, manifest, lockfile: generation.lockfile, npmOptions })
  */
 export async function syncLockfile(options: SyncLockfileOptions): Promise<SyncResult> {
+  const { lockfile, admit, ...location } = options;
   // sync() takes a lockfile as an object (a string there is a path).
-  const result = await sync({ ...options, lockfile: JSON.parse(options.lockfile) as Record<string, unknown> });
-  const difference = lockDifference(options.lockfile, await readFile(result.lockfile, "utf8"));
-  if (difference !== undefined) {
-    await rollback(options).catch(() => undefined);
-    throw createError("COSMO_E_SYNC_FAILED", { reason: `the lockfile could not be installed as given: ${difference}` });
-  }
-  return result;
+  return sync({
+    ...location,
+    lockfile: JSON.parse(lockfile) as Record<string, unknown>,
+    // Compared before the switch, under the sync's lock: a tree that is not the lockfile's never
+    // becomes current, so there is nothing to roll back (a rollback after the switch could undo
+    // another writer's sync that landed in between).
+    admit: async (staged, current) => {
+      const difference = lockDifference(lockfile, await readFile(join(staged, "package-lock.json"), "utf8"));
+      if (difference !== undefined) throw createError("COSMO_E_SYNC_FAILED", { reason: `the lockfile could not be installed as given: ${difference}` });
+      return admit ? admit(staged, current) : true;
+    },
+  });
 }

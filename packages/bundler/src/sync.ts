@@ -52,6 +52,15 @@ export type SyncOptions = BundleLocation & {
   incremental?: boolean;
   /** Make a new bundle even when the current one already holds this manifest (and lockfile). */
   force?: boolean;
+  /**
+   * Asked under the sync's lock once the new bundle is installed, before it becomes current:
+   * may write into it (a marker naming what it holds, so no reader ever finds it current
+   * without one) and answers whether it may replace `current`. False keeps the current bundle
+   * (the new one is removed; the result says `superseded`): what keeps the link from stepping
+   * back when two writers race (an older generation finishing after a newer one). A throw
+   * fails the sync as any install failure does.
+   */
+  admit?: (staged: string, current: string | undefined) => Promise<boolean>;
 };
 
 /** What a successful sync did. */
@@ -69,6 +78,11 @@ export interface SyncResult {
    * installed, `path` is the current bundle and `previous` its rollback target as before.
    */
   changed: boolean;
+  /**
+   * True when `admit` refused the new bundle: the current one stays (`path`, `changed: false`),
+   * and `path` holds what somebody else installed, not this manifest.
+   */
+  superseded?: boolean;
 }
 
 function layoutOf(location: BundleLocation): BundleLayout {
@@ -269,6 +283,12 @@ export async function sync(options: SyncOptions): Promise<SyncResult> {
         await attempt(options);
       }
       await rename(staging, path);
+      // With no current bundle there is nothing to keep: the new one becomes current whatever the answer.
+      if (options.admit && !(await options.admit(path, current)) && current !== undefined) {
+        await rm(path, { recursive: true, force: true });
+        const previous = await readBundleLink(layout.previous);
+        return { bundleDir: layout.current, path: current, lockfile: join(current, "package-lock.json"), previous, changed: false, superseded: true };
+      }
     } catch (error) {
       // Read before staging goes: its lockfile (the current one, copied) names what was pinned.
       const tampered = await integrityError(error, { lockfileDir: staging });

@@ -153,6 +153,42 @@ describe("sync", () => {
     expect(await rollback({ dataDir })).toBe(a.path);
   });
 
+  it("lets admit mark the new bundle before it is current, and keeps the current one (superseded) when admit refuses", async () => {
+    const seen: Array<{ staged: string; current: string | undefined; currentAtAsk: string | undefined }> = [];
+    const admit = (answer: boolean) => async (staged: string, current: string | undefined) => {
+      seen.push({ staged, current, currentAtAsk: await currentBundle(dataDir).catch(() => undefined) });
+      await writeFile(join(staged, "marker.json"), JSON.stringify({ answer }));
+      return answer;
+    };
+    // With no current bundle there is nothing to keep: a refusal changes nothing.
+    const a = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "1.0.0" }), npmOptions, admit: admit(false) });
+    expect(a.changed).toBe(true);
+    expect(await currentBundle(dataDir)).toBe(a.path);
+    expect(JSON.parse(await readFile(join(a.path, "marker.json"), "utf8"))).toEqual({ answer: false });
+
+    const b = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "2.0.0" }), npmOptions, admit: admit(true) });
+    expect(b.changed).toBe(true);
+    // Asked while the old bundle was still current: the marker is in place before the switch.
+    expect(seen[1]).toMatchObject({ staged: b.path, current: a.path, currentAtAsk: a.path });
+    expect(JSON.parse(await readFile(join(dataDir, "bundle/marker.json"), "utf8"))).toEqual({ answer: true });
+
+    const refused = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "1.0.0" }), npmOptions, admit: admit(false) });
+    expect(refused).toMatchObject({ changed: false, superseded: true, path: b.path, previous: a.path });
+    expect(await currentBundle(dataDir)).toBe(b.path);
+    expect(existsSync(seen[2]!.staged)).toBe(false);
+    expect(JSON.parse(await readFile(join(dataDir, "bundle/node_modules/shared-lib/package.json"), "utf8")).version).toBe("2.0.0");
+  });
+
+  it("fails the sync when admit throws, leaving the current bundle and no new dir", async () => {
+    const a = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "1.0.0" }), npmOptions });
+    const admit = async () => {
+      throw Object.assign(new Error("not this one"), { code: "EXAMPLE" });
+    };
+    await expect(sync({ dataDir, manifest: manifestWith({ "shared-lib": "2.0.0" }), npmOptions, admit })).rejects.toMatchObject({ code: "COSMO_E_SYNC_FAILED" });
+    expect(await currentBundle(dataDir)).toBe(a.path);
+    expect(await readdir(versionsDir())).toEqual([a.path.split("/").at(-1)]);
+  });
+
   it("keeps only the current and previous bundles", async () => {
     for (const v of ["1.0.0", "2.0.0", "1.0.0"]) await sync({ dataDir, manifest: manifestWith({ "shared-lib": v }), npmOptions });
     expect((await readdir(versionsDir())).length).toBe(2);

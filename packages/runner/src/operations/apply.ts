@@ -9,7 +9,7 @@ import { bundlePlugins, type BundleSummary } from "./bundle";
 import type { OperationsContext } from "./context";
 import { phase, silentProgress, withFetchCount, type ProgressReporter } from "./progress";
 import { installGeneration } from "./follow";
-import { asGeneration, currentGeneration, isNewer, markBundle, newGeneration, publishGeneration, readBundleGeneration, type Generation } from "./generation";
+import { admitGeneration, asGeneration, currentGeneration, draftGeneration, isNewer, markBundle, publishGeneration, readBundleGeneration, withLockfile, type Generation } from "./generation";
 import { failureText } from "./install";
 import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
@@ -83,26 +83,44 @@ export function applySet<R>(
         message: `Bundled manifest written: ${plural(b.sources.length, "plugin")}`,
         plugins: b.sources.length,
       }));
-      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx)), (s) => ({
-        message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : `Bundle ${s.bundle} already holds this set: nothing to install`,
+      // The generation is drafted before the sync so the new bundle carries its marker from the
+      // moment it is current, and is refused if the current bundle holds a newer one already.
+      const draft = draftGeneration(version, sources);
+      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx, { admit: admitGeneration(draft) })), (s) => ({
+        message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : s.superseded ? `Bundle ${s.bundle} already holds a newer generation of the set: kept` : `Bundle ${s.bundle} already holds this set: nothing to install`,
         packages: s.packages,
       }));
-      // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
-      const held = synced.changed ? null : await readBundleGeneration(synced.path);
-      let generation = held && sameSources(held.sources, sources) ? await asGeneration(held, synced.lockfile) : await newGeneration(version, sources, synced.lockfile);
-      if (generation !== held) await markBundle(synced.path, generation);
+      let generation: Generation;
+      // Only a generation this apply made or already held is its to publish; a newer one found
+      // in the bundle or the store is served, and its maker publishes it.
+      let ours = true;
+      if (synced.changed) generation = await withLockfile(draft, synced.lockfile);
+      else {
+        // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
+        const held = await readBundleGeneration(synced.path);
+        if (held && (synced.superseded || sameSources(held.sources, sources) || isNewer(held, draft))) {
+          generation = await asGeneration(held, synced.lockfile);
+          ours = !synced.superseded && sameSources(held.sources, sources);
+        } else {
+          generation = await withLockfile(draft, synced.lockfile);
+          await markBundle(synced.path, generation);
+        }
+      }
       // The set may have moved on while this apply synced: another runner (or another worker of
       // this one, mid-reload) published a newer generation. Serve that one, never step back onto
       // ours: racing applies then only ever move a runner forward (fleet test, concurrent applies).
       const newer = await currentGeneration(ctx).catch(() => null);
-      const overtaken = newer !== null && newer.id !== generation.id && isNewer(newer, generation);
-      if (overtaken) {
+      if (newer !== null && newer.id !== generation.id && isNewer(newer, generation)) {
         const startedAt = performance.now();
         synced = await summarizeSync(await installGeneration(ctx, newer), startedAt);
-        generation = newer;
+        const held = synced.superseded ? await readBundleGeneration(synced.path) : null;
+        generation = held ? await asGeneration(held, synced.lockfile) : newer;
+        ours = false;
       }
+      // The reload loads what the bundle link points at, which only ever moves forward (see
+      // admitGeneration): at least `generation`, never an older one.
       const served = serve ? await serve({ bundle, sync: synced, generation }) : undefined;
-      const published = overtaken ? false : await publishGeneration(ctx, generation);
+      const published = ours ? await publishGeneration(ctx, generation) : false;
       return { bundle, sync: synced, generation, published, served };
     } catch (error) {
       await failBlamed(ctx, sources, error).catch(() => undefined);

@@ -8,7 +8,7 @@
 import { createBundle, currentBundle, syncLockfile, type SyncResult } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
-import { currentGeneration, isNewer, markBundle, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
+import { admitGeneration, currentGeneration, isNewer, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
 import { writeTrackingFromModel } from "./plugin-set";
 import { bundlerSourcePolicy } from "./source-policy";
 
@@ -27,7 +27,7 @@ export interface FollowStatus {
 export interface FollowOptions {
   /** The generation the worker serves. */
   serving: GenerationMarker | null;
-  /** Has the supervisor serve the (new) current bundle. */
+  /** Has the supervisor serve the (new) current bundle, unless it serves it already. */
   reload(): Promise<unknown>;
   log?: { info(message: string): void; warn(message: string): void };
 }
@@ -49,7 +49,10 @@ async function bundleGeneration(dataDir: string) {
   }
 }
 
-/** Installs a generation's lockfile as this runner's current bundle (no resolution). */
+/**
+ * Installs a generation's lockfile as this runner's current bundle (no resolution), unless the
+ * current bundle holds a newer generation already (then `superseded`, and it stays).
+ */
 export async function installGeneration(ctx: OperationsContext, generation: Generation): Promise<SyncResult> {
   // This host's manifest (its links point at this machine's host packages, local directories
   // are packed here); the plugin tree comes from the generation's lockfile as it is.
@@ -60,8 +63,15 @@ export async function installGeneration(ctx: OperationsContext, generation: Gene
     npmOptions: await ctx.npmOptions(),
     ...bundlerSourcePolicy(ctx.sourcePolicy),
   });
-  const result = await syncLockfile({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: generation.lockfile, npmOptions: await ctx.npmOptions() });
-  await markBundle(result.path, generation);
+  // Marked before it is current, and kept out when the current bundle holds a newer generation
+  // (`superseded`): see admitGeneration.
+  const result = await syncLockfile({
+    dataDir: ctx.dataDir,
+    manifest: bundle.manifest,
+    lockfile: generation.lockfile,
+    npmOptions: await ctx.npmOptions(),
+    admit: admitGeneration(generation),
+  });
   await ctx.store.withSetLock((lease) => writeTrackingFromModel(ctx, lease)).catch(() => undefined);
   return result;
 }
@@ -94,6 +104,9 @@ export async function followGenerations(ctx: OperationsContext, options: FollowO
         // An apply of this runner queued before us may have installed a newer generation than
         // the one read above (it publishes only after it serves): never step back onto an older one.
         if (held && held.id !== generation.id && isNewer(held, generation)) return false;
+        // Installed or superseded (a newer generation got in first: an apply of the worker before
+        // this one, finishing after the check above), the link now holds this generation or a
+        // newer one, and the reload loads what it holds (a no-op if that is served already).
         if (held?.id !== generation.id) await installGeneration(ctx, generation);
         if (stopped) return false;
         await options.reload();

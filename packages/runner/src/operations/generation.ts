@@ -40,22 +40,23 @@ export async function readBundleGeneration(bundle: string | null): Promise<Gener
   }
 }
 
-/** Marks a freshly synced bundle dir with its generation. */
-export async function markBundle(bundle: string, generation: Generation): Promise<void> {
+/** Writes a bundle dir's marker: the generation it holds. */
+export async function markBundle(bundle: string, generation: GenerationMarker): Promise<void> {
   const marker: GenerationMarker = { id: generation.id, set_version: generation.set_version, sources: generation.sources, created_at: generation.created_at };
   await writeFile(join(bundle, GENERATION_FILE), `${JSON.stringify(marker, null, 2)}\n`);
 }
 
-/** A new generation for a synced bundle. */
-export async function newGeneration(setVersion: number, sources: string[], lockfilePath: string): Promise<Generation> {
-  return {
-    id: randomUUID(),
-    set_version: setVersion,
-    sources,
-    created_at: new Date().toISOString(),
-    by: `${hostname()}:${process.pid}`,
-    lockfile: await readFile(lockfilePath, "utf8"),
-  };
+/** A generation before its bundle is synced: everything but the lockfile, which the sync writes. */
+export type GenerationDraft = Omit<Generation, "lockfile">;
+
+/** A new generation of the set at `setVersion`, to be completed with its lockfile once synced. */
+export function draftGeneration(setVersion: number, sources: string[]): GenerationDraft {
+  return { id: randomUUID(), set_version: setVersion, sources, created_at: new Date().toISOString(), by: `${hostname()}:${process.pid}` };
+}
+
+/** A drafted generation with its synced bundle's lockfile. */
+export async function withLockfile(draft: GenerationDraft, lockfilePath: string): Promise<Generation> {
+  return { ...draft, lockfile: await readFile(lockfilePath, "utf8") };
 }
 
 /** The full generation of a bundle's marker (its lockfile read back). */
@@ -64,6 +65,23 @@ export async function asGeneration(marker: GenerationMarker & Partial<Generation
     by: marker.by ?? `${hostname()}:${process.pid}`,
     ...marker,
     lockfile: await readFile(lockfilePath, "utf8"),
+  };
+}
+
+/**
+ * A sync's `admit` for a bundle of `generation`: the new bundle is marked before it becomes
+ * current (nobody ever finds the current bundle without its marker), and it is refused when the
+ * current bundle already holds a newer generation. So the bundle link of a data dir only ever
+ * moves forward, whichever of two racing writers finishes last (an apply still running in a
+ * draining worker, its successor installing the fleet's newer generation), and so does every
+ * reload, which loads what the link points at.
+ */
+export function admitGeneration(generation: GenerationMarker): (staged: string, current: string | undefined) => Promise<boolean> {
+  return async (staged, current) => {
+    const held = await readBundleGeneration(current ?? null);
+    if (held !== null && held.id !== generation.id && isNewer(held, generation)) return false;
+    await markBundle(staged, generation);
+    return true;
   };
 }
 

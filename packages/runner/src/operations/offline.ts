@@ -11,7 +11,7 @@ import { coreVersion } from "@cosmo/core";
 // Named import: tsup inlines just the version, not the whole manifest.
 import { version as runnerVersion } from "../../package.json";
 import type { OperationsContext } from "./context";
-import { markBundle, newGeneration, publishGeneration } from "./generation";
+import { draftGeneration, markBundle, publishGeneration, withLockfile } from "./generation";
 import { setLine } from "./pin";
 import { changeSet, installedSources, setVersion } from "./plugin-set";
 
@@ -75,7 +75,12 @@ export function importPlugins(ctx: OperationsContext, file: string, serve?: (bun
     const imported = await importBundle(file, { dataDir: ctx.dataDir, npmOptions });
     const offline = { ...npmOptions, offline: true, preferOnline: false };
     const bundle = await createBundle({ hostDir: ctx.hostDir, sources: imported.sources, dataDir: ctx.dataDir, npmOptions: offline });
-    const result = await sync({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: imported.lockfile, npmOptions: offline });
+    // Drafted now so the bundle is marked before it is current (see admitGeneration). It is never
+    // refused: the set changes below, so the import's generation is the newest once published;
+    // its marker is written again then, with the set version it gets.
+    const draft = draftGeneration(await setVersion(ctx), imported.sources);
+    const admit = async (staged: string) => (await markBundle(staged, draft), true);
+    const result = await sync({ dataDir: ctx.dataDir, manifest: bundle.manifest, lockfile: imported.lockfile, npmOptions: offline, admit });
     await writeBundledManifest(ctx.dataDir, bundle.manifest);
 
     // The set becomes exactly the archive's, in one change of the model (the tracking file is
@@ -101,7 +106,7 @@ export function importPlugins(ctx: OperationsContext, file: string, serve?: (bun
       }
     });
     // A generation like an apply's: the other runners on a shared store install this lockfile.
-    const generation = await newGeneration(await setVersion(ctx), installedSources(await ctx.store.list()), result.lockfile);
+    const generation = await withLockfile({ ...draft, set_version: await setVersion(ctx), sources: installedSources(await ctx.store.list()) }, result.lockfile);
     await markBundle(result.path, generation);
     const served = serve ? await serve(basename(result.path)) : undefined;
     const published = await publishGeneration(ctx, generation);

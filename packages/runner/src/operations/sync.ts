@@ -5,7 +5,7 @@
  */
 import { access, readFile } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { BUNDLED_MANIFEST, sync, type SyncResult } from "@cosmo/bundler";
+import { BUNDLED_MANIFEST, sync, type SyncOptions, type SyncResult } from "@cosmo/bundler";
 import { createError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
 
@@ -19,6 +19,8 @@ export interface SyncSummary {
   previous: string | null;
   /** False when the current bundle already held this manifest: no new bundle was made. */
   changed: boolean;
+  /** True when the current bundle holds a newer generation than the one synced: it stays (see admitGeneration). */
+  superseded?: boolean;
   took_ms: number;
   /** Packages installed in the bundle (its lockfile's entries, not counting links to the host's). */
   packages: number;
@@ -43,13 +45,17 @@ export async function summarizeSync(result: SyncResult, startedAt: number): Prom
     lockfile: result.lockfile,
     previous: result.previous === undefined ? null : basename(result.previous),
     changed: result.changed,
+    ...(result.superseded ? { superseded: true } : {}),
     took_ms: Math.round(performance.now() - startedAt),
     packages: await countPackages(result.lockfile),
   };
 }
 
-/** Installs `<dataDir>/package.bundled.json` as the current bundle. Throws COSMO_E_SYNC_FAILED when there is none. */
-export async function syncBundle(ctx: OperationsContext): Promise<SyncSummary> {
+/**
+ * Installs `<dataDir>/package.bundled.json` as the current bundle. Throws COSMO_E_SYNC_FAILED
+ * when there is none. `admit` as sync's (an apply passes its generation's, see admitGeneration).
+ */
+export async function syncBundle(ctx: OperationsContext, options: Pick<SyncOptions, "admit"> = {}): Promise<SyncSummary> {
   const file = join(ctx.dataDir, BUNDLED_MANIFEST);
   try {
     await access(file);
@@ -61,5 +67,5 @@ export async function syncBundle(ctx: OperationsContext): Promise<SyncSummary> {
   // from them spares a registry round-trip per package (most of a fresh apply's time) and
   // installs the versions those checks accepted.
   const npmOptions = (await ctx.checker()).fetchOptions();
-  return summarizeSync(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions }), startedAt);
+  return summarizeSync(await sync({ dataDir: ctx.dataDir, manifest: file, npmOptions, ...options }), startedAt);
 }

@@ -124,7 +124,7 @@ export async function createWorkerServer(config: WorkerConfig, options: WorkerSe
       if (!store.shared || !requestReload || follower || unfollowed || config.clean) return;
       follower = await followGenerations(ops, {
         serving: served,
-        reload: () => requestReload({ rollbackOnFailure: true, reason: "generation" }),
+        reload: () => requestReload({ rollbackOnFailure: true, reason: "generation", unlessServed: true }),
         log: { info: (m) => logger.info(m), warn: (m) => logger.warn(m) },
       });
     },
