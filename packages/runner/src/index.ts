@@ -37,6 +37,7 @@ export type { BundleSummary } from "./operations/bundle";
 export { syncBundle } from "./operations/sync";
 export type { SyncSummary } from "./operations/sync";
 export { createReport } from "./operations/report";
+export type { ReportOptions } from "./operations/report";
 
 // Data dir and admin token
 export { resolveDataDir } from "./data-dir";

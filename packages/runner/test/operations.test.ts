@@ -90,6 +90,20 @@ describe("plugin operations on a data dir", { timeout: 60_000 }, () => {
     expect((report.lockfile as { packages: Record<string, unknown> }).packages["node_modules/plugin-ok"]).toMatchObject({ version: "1.0.0" });
   });
 
+  it("reports the bundle a server serves, not the one a sync has just made current", async () => {
+    await installPlugin(ctx, await ctx.store.create({ name: "plugin-ok", source: "plugin-ok" }));
+    const served = await bundleAndSync(ctx);
+    await installPlugin(ctx, await ctx.store.create({ name: "plugin-scripts", source: "plugin-scripts" }));
+    const next = await bundleAndSync(ctx);
+    expect(next.sync.bundle).not.toBe(served.sync.bundle);
+    // The link points at the next bundle already; a worker still serving the first reports that one.
+    const report = await createReport(ctx, {}, { served: served.sync.path });
+    expect(report.bundle).toMatchObject({ id: served.sync.bundle });
+    expect(Object.keys((report.lockfile as { packages: Record<string, unknown> }).packages)).not.toContain("node_modules/plugin-scripts");
+    expect((await createReport(ctx)).bundle).toMatchObject({ id: next.sync.bundle });
+    expect(await createReport(ctx, {}, { served: null })).toMatchObject({ bundle: null, lockfile: null });
+  });
+
   it("refuses to sync before anything was bundled", async () => {
     const error = await rejection(syncBundle(ctx));
     expect(isCosmoError(error) && error.code).toBe("COSMO_E_SYNC_FAILED");

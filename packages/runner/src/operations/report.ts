@@ -44,13 +44,27 @@ async function readJsonOrNull(file: string): Promise<unknown> {
   }
 }
 
+/** Options of createReport. */
+export interface ReportOptions {
+  /**
+   * The bundle to describe (realpath; null: none): a server's, the one it serves. Without it,
+   * the data dir's current bundle, which is what the next start serves. A server must not read
+   * the link: a sync in progress may already have switched it to the next bundle before the
+   * reload, and the report would carry a lockfile nobody serves yet.
+   */
+  served?: string | null;
+}
+
 /** Builds the report. Never fails for a missing bundle or tracking file: those are reported as null/empty. */
-export async function createReport(ctx: OperationsContext, extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+export async function createReport(ctx: OperationsContext, extra: Record<string, unknown> = {}, options: ReportOptions = {}): Promise<Record<string, unknown>> {
   let bundle: string | null = null;
-  try {
-    bundle = await currentBundle(ctx.dataDir);
-  } catch (error) {
-    if (!(isCosmoError(error) && error.code === "COSMO_E_NO_BUNDLE")) throw error;
+  if (options.served !== undefined) bundle = options.served;
+  else {
+    try {
+      bundle = await currentBundle(ctx.dataDir);
+    } catch (error) {
+      if (!(isCosmoError(error) && error.code === "COSMO_E_NO_BUNDLE")) throw error;
+    }
   }
   const [tracked, records, npm, npmOptions] = await Promise.all([
     readTracked(ctx.dataDir),

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -11,6 +10,7 @@ import { JSON_BODY, jsonBody, optionalJsonBody } from "../http/json-body";
 import { progressStream, wantsEventStream } from "../http/sse";
 import type { PluginOperations } from "../api/operations";
 import { addPluginRecord } from "../operations/add";
+import { importFilePath, sweepImportFiles } from "../operations/import-file";
 import { silentProgress, type ProgressReporter } from "../operations/progress";
 import type { PluginRecord, PluginStore } from "../store/types";
 
@@ -66,9 +66,11 @@ export function registerPluginRoutes(app: H3, { store, dataDir, operations = {},
     app.post("/plugins/import", async (event) => {
       const bytes = new Uint8Array(await event.req.arrayBuffer());
       if (bytes.byteLength === 0) throw createError("COSMO_E_IMPORT_INVALID", { file: "(request body)", reason: "the body is empty; send the .tgz that `cosmo-runner export` wrote" });
-      const dir = join(dataDir ?? ".", "plugins");
-      await mkdir(dir, { recursive: true });
-      const file = join(dir, `import-${randomBytes(6).toString("hex")}.tgz.tmp`);
+      const root = dataDir ?? ".";
+      await mkdir(join(root, "plugins"), { recursive: true });
+      // What an import cut short by a kill left behind goes first (see import-file.ts).
+      await sweepImportFiles(root);
+      const file = importFilePath(root);
       await writeFile(file, bytes);
       try {
         return await importBundle(file);

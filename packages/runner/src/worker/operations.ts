@@ -61,7 +61,9 @@ export function workerOperations(ctx: WorkerContext): Partial<PluginOperations> 
     },
     remove: (record) => removePlugin(ops, record),
     apply: (report) => applyAndReload(ops, { bundle: ctx.bundle, clean: ctx.clean, counts: ctx.counts ?? (() => countPlugins(ctx.service)), retired: ctx.retired, requestReload: (options) => ctx.requestReload(options) }, report),
-    report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }),
+    // What this worker serves, not what the link points at (a sync may have moved it already).
+    // A clean runner serves none: its report shows the data dir's bundle, as a start without --clean would serve.
+    report: () => createReport(ops, { served_bundle: ctx.bundle, clean: ctx.clean }, ctx.clean ? {} : { served: ctx.bundle }),
     exportBundle: async () => (await exportPlugins(ops)).stream,
     // The imported bundle serves here before the fleet hears of it (importPlugins publishes after `serve`).
     importBundle: async (file) => {

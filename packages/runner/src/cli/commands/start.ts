@@ -19,6 +19,7 @@ import { serveSingleProcess } from "../single-process";
 import { sourcePolicyArgs, sourcePolicyFromArgs } from "../../operations/source-policy";
 import { createPluginStore, resolveStoreUrl } from "../../store/create";
 import { unservedReasons } from "../../operations/served";
+import { sweepImportFiles } from "../../operations/import-file";
 import { commonArgs } from "../shared";
 
 /** Parses --port: an integer 0-65535 (0 = any free port), else a usage error. */
@@ -124,6 +125,8 @@ export default defineCommand({
     await mkdir(dataDir, { recursive: true, mode: 0o700 });
     const running = await readRunnerFile(dataDir);
     if (running) throw createError("COSMO_E_RUNNER_ALREADY_RUNNING", { dataDir, url: running.url, pid: running.pid });
+    // No runner is up on the data dir: an import file still there was cut short by a kill.
+    await sweepImportFiles(dataDir, { all: true });
 
     const watchdog = parseNonNegative(String(args.watchdog), "--watchdog");
     const maxHeapMb = args["max-heap"] === undefined ? undefined : parseNonNegative(String(args["max-heap"]), "--max-heap") || undefined;
