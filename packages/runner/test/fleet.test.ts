@@ -185,8 +185,8 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
     await until("all three runners serve one generation holding the three plugins", async () => {
       const serving = await Promise.all(fleet.map(async (m) => (await health(m)).generation?.serving));
       if (!serving[0] || serving.some((s) => s !== serving[0])) return false;
-      // The report reads a runner's current bundle, which a sync in flight may already have
-      // swapped: settled means every runner serves it and holds it.
+      // Settled: every runner reports one generation and serves (its report's lockfile is the
+      // served bundle's) one lockfile with the three plugins.
       const locks = await Promise.all(fleet.map(servedLock));
       final = serving[0];
       const same = JSON.stringify(locks[1]) === JSON.stringify(locks[0]) && JSON.stringify(locks[2]) === JSON.stringify(locks[0]);

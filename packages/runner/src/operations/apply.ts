@@ -86,7 +86,7 @@ export function applySet<R>(
       // The generation is drafted before the sync so the new bundle carries its marker from the
       // moment it is current, and is refused if the current bundle holds a newer one already.
       const draft = draftGeneration(version, sources);
-      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx, { admit: admitGeneration(draft) })), (s) => ({
+      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx, { admit: admitGeneration(ctx, draft) })), (s) => ({
         message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : s.superseded ? `Bundle ${s.bundle} already holds a newer generation of the set: kept` : `Bundle ${s.bundle} already holds this set: nothing to install`,
         packages: s.packages,
       }));
@@ -98,7 +98,9 @@ export function applySet<R>(
       else {
         // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
         const held = await readBundleGeneration(synced.path);
-        if (held && (synced.superseded || sameSources(held.sources, sources) || isNewer(held, draft))) {
+        // A marker from another store's history (see outranks) counts for nothing here.
+        const known = held !== null && held.set_version <= (await setVersion(ctx));
+        if (held && known && (synced.superseded || sameSources(held.sources, sources) || isNewer(held, draft))) {
           generation = await asGeneration(held, synced.lockfile);
           ours = !synced.superseded && sameSources(held.sources, sources);
         } else {

@@ -8,8 +8,8 @@
 import { createBundle, currentBundle, syncLockfile, type SyncResult } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import type { OperationsContext } from "./context";
-import { admitGeneration, currentGeneration, isNewer, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
-import { writeTrackingFromModel } from "./plugin-set";
+import { admitGeneration, currentGeneration, outranks, readBundleGeneration, type Generation, type GenerationMarker } from "./generation";
+import { setVersion, writeTrackingFromModel } from "./plugin-set";
 import { bundlerSourcePolicy } from "./source-policy";
 
 /** Where a runner stands in the fleet, for /health. */
@@ -70,7 +70,7 @@ export async function installGeneration(ctx: OperationsContext, generation: Gene
     manifest: bundle.manifest,
     lockfile: generation.lockfile,
     npmOptions: await ctx.npmOptions(),
-    admit: admitGeneration(generation),
+    admit: admitGeneration(ctx, generation),
   });
   await ctx.store.withSetLock((lease) => writeTrackingFromModel(ctx, lease)).catch(() => undefined);
   return result;
@@ -92,7 +92,7 @@ export async function followGenerations(ctx: OperationsContext, options: FollowO
     if (stopped) return;
     // Only ever forward: a worker that has just started on a newer generation than the stored
     // one (its apply publishes once it serves) must not go back to the older one.
-    if (!generation || generation.id === serving?.id || !isNewer(generation, serving)) {
+    if (!generation || generation.id === serving?.id || outranks(serving, generation, await setVersion(ctx))) {
       status = { serving: status.serving, wanted: null, state: "current" };
       return;
     }
@@ -103,7 +103,7 @@ export async function followGenerations(ctx: OperationsContext, options: FollowO
         const held = await bundleGeneration(ctx.dataDir);
         // An apply of this runner queued before us may have installed a newer generation than
         // the one read above (it publishes only after it serves): never step back onto an older one.
-        if (held && held.id !== generation.id && isNewer(held, generation)) return false;
+        if (outranks(held, generation, await setVersion(ctx))) return false;
         // Installed or superseded (a newer generation got in first: an apply of the worker before
         // this one, finishing after the check above), the link now holds this generation or a
         // newer one, and the reload loads what it holds (a no-op if that is served already).

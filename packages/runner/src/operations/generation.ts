@@ -9,6 +9,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import type { OperationsContext } from "./context";
+import { setVersion } from "./plugin-set";
 
 /** A generation of the plugin set. */
 export interface Generation {
@@ -69,6 +70,16 @@ export async function asGeneration(marker: GenerationMarker & Partial<Generation
 }
 
 /**
+ * Whether a bundle's generation `held` ranks above `generation`, given the store's set version
+ * now. A marker claiming a set version the store never reached is from another store's history
+ * (a data dir moved from files to Redis, a Redis emptied): it ranks below every generation of
+ * this one, or the runner would never install anything again.
+ */
+export function outranks(held: GenerationMarker | null, generation: GenerationMarker, storeVersion: number): boolean {
+  return held !== null && held.id !== generation.id && held.set_version <= storeVersion && isNewer(held, generation);
+}
+
+/**
  * A sync's `admit` for a bundle of `generation`: the new bundle is marked before it becomes
  * current (nobody ever finds the current bundle without its marker), and it is refused when the
  * current bundle already holds a newer generation. So the bundle link of a data dir only ever
@@ -76,10 +87,12 @@ export async function asGeneration(marker: GenerationMarker & Partial<Generation
  * draining worker, its successor installing the fleet's newer generation), and so does every
  * reload, which loads what the link points at.
  */
-export function admitGeneration(generation: GenerationMarker): (staged: string, current: string | undefined) => Promise<boolean> {
+export function admitGeneration(ctx: OperationsContext, generation: GenerationMarker): (staged: string, current: string | undefined) => Promise<boolean> {
   return async (staged, current) => {
     const held = await readBundleGeneration(current ?? null);
-    if (held !== null && held.id !== generation.id && isNewer(held, generation)) return false;
+    // Asked only when it matters, and now: the set version grows, and the held generation was
+    // made from one the store had reached by then. A store that does not answer keeps the current bundle.
+    if (held !== null && held.id !== generation.id && isNewer(held, generation) && outranks(held, generation, await setVersion(ctx).catch(() => Infinity))) return false;
     await markBundle(staged, generation);
     return true;
   };
