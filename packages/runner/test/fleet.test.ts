@@ -147,8 +147,16 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
 
   it("settles concurrent install+applies on three runners on one generation: only forward, one lockfile, no plugin lost", async () => {
     const plugins = ["plugin-versions@1.0.0", "plugin-scripts", "plugin-own-shared-lib"];
-    // What each runner serves, sampled while the applies race (a figure of the walk, not a timing).
+    // What each runner serves, sampled while the applies race (a figure of the walk, not a timing):
+    // the answers in the order seen, and each worker that answered (by pid) with the generation
+    // it serves (fixed for its life) and when it began, bounded by each sample: after the request
+    // went out minus its uptime, before the answer came back minus its uptime. The rule is about
+    // the succession of workers: a runner never starts one on an older generation than one it
+    // started before. The answers in the order seen are only a figure: during a handover the old
+    // worker may still answer a fresh connection for a few milliseconds after the new one did
+    // (the cluster primary hands it connections until it has processed the old worker's close).
     const seen: string[][] = fleet.map(() => []);
+    const workers: Map<number, { from: number; to: number; serving: string }>[] = fleet.map(() => new Map());
     // Set versions by generation id, read when an id is first seen (old bundles are pruned later).
     const versions = new Map<string, number>();
     let sampling = true;
@@ -156,8 +164,17 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
       while (sampling) {
         await Promise.all(
           fleet.map(async (m, i) => {
-            const serving = (await health(m).catch(() => undefined))?.generation?.serving;
-            if (!serving || seen[i]!.at(-1) === serving) return;
+            const sent = Date.now();
+            const body = (await health(m).catch(() => undefined)) as { pid?: number; uptime_ms?: number; generation?: { serving: string | null } } | undefined;
+            const received = Date.now();
+            const serving = body?.generation?.serving;
+            if (!serving) return;
+            if (body.pid !== undefined && body.uptime_ms !== undefined) {
+              const known = workers[i]!.get(body.pid);
+              const [from, to] = [sent - body.uptime_ms, received - body.uptime_ms];
+              workers[i]!.set(body.pid, known ? { serving, from: Math.max(known.from, from), to: Math.min(known.to, to) } : { serving, from, to });
+            }
+            if (seen[i]!.at(-1) === serving) return;
             seen[i]!.push(serving);
             if (!versions.has(serving)) for (const [id, v] of await setVersions(m)) versions.set(id, v);
           }),
@@ -200,11 +217,17 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
     expect(locks[2]).toEqual(locks[0]);
     expect(Object.keys(locks[0]!)).toEqual(expect.arrayContaining(["node_modules/plugin-ok", "node_modules/plugin-peer-shared-2"]));
     for (const [i, m] of fleet.entries()) {
-      const walk = seen[i]!.map((id) => versions.get(id) ?? -1);
-      console.log(`runner ${i} served set versions ${walk.join(" -> ")}`);
-      // Never back to an older set.
+      const answers = seen[i]!.map((id) => versions.get(id) ?? -1);
+      const started = [...workers[i]!.values()].map((w) => ({ ...w, version: versions.get(w.serving) ?? -1 }));
+      const walk = [...started].sort((a, b) => a.from + a.to - (b.from + b.to)).map((w) => w.version);
+      console.log(`runner ${i} served set versions ${answers.join(" -> ")} (workers in the order they started: ${walk.join(" -> ")})`);
       expect(walk).not.toContain(-1);
-      expect(walk).toEqual([...walk].sort((x, y) => x - y));
+      // Never back to an older set: a worker surely started after another serves a set at least as new.
+      for (const before of started) {
+        for (const after of started) {
+          if (before.to < after.from) expect(after.version, `a worker started after one serving set version ${before.version}`).toBeGreaterThanOrEqual(before.version);
+        }
+      }
       expect((await freshRequest(`${m.proc!.url}/versions/version`)).body).toEqual({ version: "1.0.0" });
     }
   });
