@@ -94,6 +94,28 @@ describe("one plugin set, one writer (files in the data dir)", { timeout: 120_00
     expect((await reconcileSet(ctx)).dropped).toHaveLength(2);
   });
 
+  it("settles a start whose tracking file agrees with the model without waiting for the set lock (an apply holds it to publish)", async () => {
+    const dataDir = await tempDir();
+    const ctx = await open(dataDir);
+    await installPlugin(ctx, await addPluginRecord(ctx.store, "plugin-ok"));
+    let release!: () => void;
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    const holder = ctx.store.withSetLock(() => {
+      held();
+      return new Promise<void>((resolve) => (release = resolve));
+    });
+    await holding;
+    // Another process's view of the same data dir: its own lock queue, the same lock dir.
+    const other = await open(dataDir);
+    expect(await reconcileSet(other)).toEqual({ adopted: [], dropped: [] });
+    release();
+    await holder;
+    // A file that no longer agrees still waits for the lock and is settled under it.
+    await writeFile(join(dataDir, "plugins", "installed_plugins.txt"), "");
+    expect((await reconcileSet(other)).dropped).toEqual(["plugin-ok"]);
+  });
+
   it("takes over at once the set lock of a process killed while holding it", async () => {
     const dataDir = await tempDir();
     const bundlerLock = new URL("../../bundler/dist/index.js", import.meta.url).href;

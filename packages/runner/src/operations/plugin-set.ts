@@ -81,6 +81,24 @@ export function changeSet<T>(ctx: OperationsContext, change: (lease: SetLease) =
   });
 }
 
+/**
+ * True when the tracking file is the one last written from the model and lists the model's
+ * sources: nothing to adopt or repair. Read without the set lock: every start of a worker asks,
+ * and a reload starts one in the middle of an apply, which then waited for this worker's lock
+ * (and the file's rewrite and flush) before it could publish its generation. A state seen
+ * mid-change (another writer between its two flushes) does not agree, and is settled under the
+ * lock as before.
+ */
+async function inAgreement(ctx: OperationsContext): Promise<boolean> {
+  const [tracked, written, records] = await Promise.all([readTracked(ctx.dataDir), ctx.store.getMeta<TrackingDigest>(trackingMeta(ctx)), ctx.store.list()]);
+  // The text as the runner writes it (writeTrackedSources): its lines, each ended by a newline.
+  const text = tracked.lines.length === 0 ? "" : `${tracked.lines.join("\n")}\n`;
+  if (written === null || written.sha256 !== digest(text)) return false;
+  const model = installedSources(records);
+  const inFile = new Set(tracked.sources);
+  return inFile.size === tracked.sources.length && inFile.size === model.length && model.every((source) => inFile.has(source));
+}
+
 /** What `reconcileSet` changed. */
 export interface Reconciled {
   /** Sources found in a hand-edited tracking file and made installed. */
@@ -95,6 +113,7 @@ export interface Reconciled {
  * process killed between a record's write and the file's.
  */
 export async function reconcileSet(ctx: OperationsContext): Promise<Reconciled> {
+  if (await inAgreement(ctx)) return { adopted: [], dropped: [] };
   return ctx.store.withSetLock(async (lease) => {
     const adopted: string[] = [];
     const dropped: string[] = [];
