@@ -24,7 +24,7 @@ import { rollback } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import { consola } from "consola";
 import { quarantine } from "./containment/state";
-import { FAULT_FD, FAULT_WORDS, suspectOf, type FaultPlugin, type FaultReport, type PipeLine } from "./worker/fault";
+import { FAULT_FD, FAULT_WORDS, suspectOf, type FaultPlugin, type FaultReport, type PipeLine, type PipeState } from "./worker/fault";
 import {
   isCosmoMessage,
   serializeError,
@@ -83,14 +83,16 @@ interface StartFailure {
 
 /** What the supervisor knows about each live worker. */
 interface WorkerState {
-  /** The watchdog's last state: who ran, who was in flight. */
-  last?: { running?: FaultPlugin; inflight: FaultPlugin[] };
+  /** The newest state its fault pipe told: who ran, who was in flight. */
+  last?: PipeState;
+  /** The version (`v`) of the line `last` comes from: an older line arriving later is stale. */
+  version?: number;
   /** A fault is being handled: its exit is expected and not counted again. */
   replacing?: boolean;
   /** Its event loop is blocked: retire it with SIGKILL, it cannot drain. */
   stalled?: boolean;
-  /** Stops reading its fault pipe for the start attempt (the serving watch reads it anew). */
-  stopReading?: () => void;
+  /** Where its stall lines go: the start attempt's handler, then the serving watch's. */
+  onStall?: (line: Extract<PipeLine, { type: "stall" }>) => void;
   /**
    * Resolves once every line the watchdog wrote has been read: the pipe's end. A process that
    * dies (an OOM, say) right after a state line can have its exit event handled before that
@@ -303,24 +305,30 @@ export class Supervisor {
     return true;
   }
 
-  /** Reads the fault pipe of a worker: watchdog state and stall lines. */
+  /**
+   * Reads the fault pipe of a worker (once per worker: a second reader on the same pipe could
+   * start mid-line) and hands its stall lines to `onStall` until the next call replaces it.
+   */
   #readPipe(worker: Worker, onStall: (line: Extract<PipeLine, { type: "stall" }>) => void): void {
-    const pipe = worker.process.stdio?.[FAULT_FD] as Readable | null | undefined;
-    if (!pipe) return;
     const state = this.#stateOf(worker);
-    const reader = createInterface({ input: pipe });
-    state.closed ??= new Promise<void>((resolve) => pipe.once("close", () => resolve()));
-    reader.on("line", (text) => {
+    state.onStall = onStall;
+    const pipe = worker.process.stdio?.[FAULT_FD] as Readable | null | undefined;
+    if (!pipe || state.closed) return;
+    state.closed = new Promise<void>((resolve) => pipe.once("close", () => resolve()));
+    createInterface({ input: pipe }).on("line", (text) => {
       let line: PipeLine;
       try {
         line = JSON.parse(text) as PipeLine;
       } catch {
         return; // not a line of ours (a plugin writing to fd 4?): ignored rather than trusted
       }
-      if (line.type === "state" || line.type === "stall") state.last = { running: line.running, inflight: line.inflight ?? [] };
-      if (line.type === "stall") onStall(line);
+      if (typeof line.v === "number" && line.v >= (state.version ?? 0)) {
+        state.version = line.v;
+        if (line.type === "enter") state.last = { running: line.plugin, inflight: state.last?.inflight ?? [] };
+        if (line.type === "state" || line.type === "stall") state.last = { running: line.running, inflight: line.inflight ?? [] };
+      }
+      if (line.type === "stall") state.onStall?.(line);
     });
-    state.stopReading = () => reader.removeAllListeners("line");
   }
 
   #stateOf(worker: Worker): WorkerState {
@@ -406,7 +414,7 @@ export class Supervisor {
         clearTimeout(timer);
         worker.off("message", onMessage);
         worker.off("exit", onExit);
-        state.stopReading?.();
+        state.onStall = undefined;
       };
       worker.on("message", onMessage);
       worker.on("exit", onExit);

@@ -9,9 +9,10 @@
  * Attribution comes from @cosmo/core's async context (`currentPlugin`); the slot is for the
  * watchdog, which cannot see that context.
  */
+import { writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { bindPluginListeners, createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
-import { FAULT_WORDS, type FaultKind, type FaultPlugin, type FaultReport } from "./fault";
+import { FAULT_WORDS, SLOT, type FaultKind, type FaultPlugin, type FaultReport, type PipeLine } from "./fault";
 
 /** Plugins a worker can tell apart in shared memory; later ones share index 0 ("unknown"). */
 const MAX_PLUGINS = 1024;
@@ -41,7 +42,7 @@ const REPORTED = Symbol.for("cosmo.containment.reported");
 /** Installs the process guards and, when asked, the watchdog. Call once, before plugins load. */
 export function installContainment(options: ContainmentOptions): Containment {
   const packages = new Map<string, string>();
-  const buffer = new SharedArrayBuffer(4 * (2 + MAX_PLUGINS));
+  const buffer = new SharedArrayBuffer(4 * (SLOT.counts + MAX_PLUGINS));
   const view = new Int32Array(buffer);
   const indexes = new Map<string, number>();
   const names: string[] = [""];
@@ -64,25 +65,37 @@ export function installContainment(options: ContainmentOptions): Containment {
     return index;
   };
 
+  // The supervisor must know a plugin ran even if its code kills the process at once (an OOM
+  // aborts the whole process, watchdog thread included): so entering a plugin the supervisor
+  // was not told of writes its `enter` line here, synchronously, before that code runs. The
+  // watchdog clears `told` whenever it writes, so this costs one write per watchdog poll at
+  // most, not one per call.
+  const fd = options.watchdog?.fd;
+  const tell = (index: number, name: string) => {
+    if (fd === undefined || index === 0 || Atomics.load(view, SLOT.told) === index) return;
+    const line: PipeLine = { type: "enter", v: Atomics.add(view, SLOT.version, 1) + 1, plugin: pluginOf(name) };
+    try {
+      writeSync(fd, `${JSON.stringify(line)}\n`);
+    } catch {
+      return; // the supervisor is gone: nobody to tell
+    }
+    Atomics.store(view, SLOT.told, index);
+  };
   const stopObserving = observePluginCalls({
-    // notify wakes the watchdog at once, so a worker killed outright a moment later (an OOM
-    // under a small heap dies within one polling interval) still has its plugin on the pipe.
     enter: (plugin) => {
-      Atomics.store(view, 1, indexOf(plugin));
-      Atomics.notify(view, 1);
+      const index = indexOf(plugin);
+      Atomics.store(view, SLOT.running, index);
+      tell(index, plugin);
     },
-    leave: (_plugin, previous) => Atomics.store(view, 1, previous === undefined ? 0 : indexOf(previous)),
-    begin: (plugin) => {
-      Atomics.add(view, 2 + indexOf(plugin), 1);
-      Atomics.notify(view, 1);
-    },
-    end: (plugin) => void Atomics.sub(view, 2 + indexOf(plugin), 1),
+    leave: (_plugin, previous) => Atomics.store(view, SLOT.running, previous === undefined ? 0 : indexOf(previous)),
+    begin: (plugin) => void Atomics.add(view, SLOT.counts + indexOf(plugin), 1),
+    end: (plugin) => void Atomics.sub(view, SLOT.counts + indexOf(plugin), 1),
   });
 
   // A listener a plugin adds to process (or any emitter that outlives its call) runs as its code.
   const unbindListeners = bindPluginListeners();
 
-  const running = (): string | undefined => currentPlugin() ?? (names[Atomics.load(view, 1)] || undefined);
+  const running = (): string | undefined => currentPlugin() ?? (names[Atomics.load(view, SLOT.running)] || undefined);
 
   // A plugin's package path in a stack frame names it when no async context does (a callback
   // from a native emitter, say).
@@ -148,7 +161,7 @@ export function installContainment(options: ContainmentOptions): Containment {
   });
 
   // --- heartbeat and watchdog ---
-  const heartbeat = setInterval(() => Atomics.add(view, 0, 1), 100);
+  const heartbeat = setInterval(() => Atomics.add(view, SLOT.heartbeat, 1), 100);
   heartbeat.unref();
   if (options.watchdog) {
     const { file, fd, stallTimeout } = options.watchdog;

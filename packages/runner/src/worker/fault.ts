@@ -42,13 +42,43 @@ export interface FaultReport {
   fatal: boolean;
 }
 
-/** A line on the fault pipe, written by the watchdog thread. */
+/** What the supervisor knows of a worker: who ran, who was in flight. */
+export interface PipeState {
+  running?: FaultPlugin;
+  inflight: FaultPlugin[];
+}
+
+/**
+ * A line on the fault pipe. `v` orders lines from the two writers (the worker's main thread
+ * and its watchdog thread): each takes it from one shared counter before it samples or writes,
+ * so the line with the highest `v` is the newest view, whatever order the lines arrive in.
+ * - `enter`: the main thread, synchronously, as it enters a plugin the supervisor was not told
+ *   of: the plugin is on the pipe before its code can kill the process (an OOM, say);
+ * - `state`: the watchdog thread, whenever who runs or is in flight changed (and after an
+ *   `enter`, so the supervisor learns when that plugin left);
+ * - `stall`: the watchdog thread, once the event loop has not turned for `ms`.
+ */
 export type PipeLine =
-  | { type: "state"; running?: FaultPlugin; inflight: FaultPlugin[] }
-  | { type: "stall"; ms: number; running?: FaultPlugin; inflight: FaultPlugin[] };
+  | { type: "enter"; v: number; plugin: FaultPlugin }
+  | ({ type: "state"; v: number } & PipeState)
+  | ({ type: "stall"; v: number; ms: number } & PipeState);
+
+/** The words of the shared memory between a worker's main thread and its watchdog thread. */
+export const SLOT = {
+  /** Bumped by the main thread every 100 ms: the event loop turns. */
+  heartbeat: 0,
+  /** Index of the plugin whose synchronous code runs now (0: none or unknown). */
+  running: 1,
+  /** The counter every pipe line's `v` comes from. */
+  version: 2,
+  /** Index of the plugin the main thread last wrote an `enter` line for, until the watchdog writes again. */
+  told: 3,
+  /** From here: one in-flight count per plugin index. */
+  counts: 4,
+} as const;
 
 /** The plugin a state names as the one at fault: the one running, else the only one in flight. */
-export function suspectOf(state: { running?: FaultPlugin; inflight: FaultPlugin[] } | undefined): FaultPlugin | undefined {
+export function suspectOf(state: PipeState | undefined): FaultPlugin | undefined {
   if (!state) return undefined;
   if (state.running) return state.running;
   return state.inflight.length === 1 ? state.inflight[0] : undefined;
