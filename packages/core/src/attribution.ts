@@ -37,6 +37,8 @@ export function currentPlugin(): string | undefined {
 
 /** Runs `fn` as plugin code of `plugin`: inside its async context, observed. */
 export function runAsPlugin<T>(plugin: string, fn: () => T): T {
+  // Per request on the route path: no wrapper to allocate when no one observes.
+  if (observers.size === 0) return running.run(plugin, fn);
   const previous = running.getStore();
   return running.run(plugin, () => {
     for (const o of observers) o.enter(plugin);
@@ -46,6 +48,10 @@ export function runAsPlugin<T>(plugin: string, fn: () => T): T {
       for (const o of observers) o.leave(plugin, previous);
     }
   });
+}
+
+function endCall(plugin: string): void {
+  if (observers.size > 0) for (const o of observers) o.end?.(plugin);
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -58,21 +64,19 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * with the async hooks attribution turns on is a measurable share of a request.
  */
 export function callAsPlugin<T>(plugin: string, fn: () => T | Promise<T>): T | Promise<T> {
-  for (const o of observers) o.begin?.(plugin);
-  const end = () => {
-    for (const o of observers) o.end?.(plugin);
-  };
+  if (observers.size > 0) for (const o of observers) o.begin?.(plugin);
   let result: T | Promise<T>;
   try {
     result = runAsPlugin(plugin, fn);
   } catch (error) {
-    end();
+    endCall(plugin);
     throw error;
   }
   if (!isThenable(result)) {
-    end();
+    endCall(plugin);
     return result;
   }
+  const end = () => endCall(plugin);
   return Promise.resolve(result).then(
     (value) => {
       end();

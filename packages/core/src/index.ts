@@ -64,5 +64,7 @@ export { checkHostRange, hostRangeSatisfied, instantiatePlugin, loadPlugin, load
 export type { LoadOptions } from "./loader";
 
 // Routing
-export { createRouter, errorResponse } from "./router";
+export { createRouter } from "./router";
 export type { CosmoRouter, RouterOptions } from "./router";
+export { answerMatchedRoute, errorResponse } from "./route-answer";
+export type { HostMatch } from "./route-answer";

@@ -51,13 +51,16 @@ export function canonicalPath(pathname: string): string {
 
 /** True when `path` is `prefix` itself or lies under it. */
 export function underPrefix(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(`${prefix}/`);
+  // No `${prefix}/` string built per request: this runs on every plugin request.
+  return path.startsWith(prefix) && (path.length === prefix.length || path.charCodeAt(prefix.length) === 47);
 }
 
 // "scheme://authority", then a path the URL parser leaves exactly as it is (no escapes, no
 // backslashes, nothing it would encode), then an optional query; no fragment.
 const PLAIN_TARGET = /^(https?:\/\/[^/?#\\\s\x00-\x1f\x7f]*)(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*)(?:\?[^#]*)?$/;
 const DOT_SEGMENT = /\/\.{1,2}(?:\/|$)/;
+// A path the URL parser leaves as it is, as in PLAIN_TARGET.
+const PLAIN_PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/]*$/;
 // Origins a request URL had, and whether the URL parser accepts them (a bounded memo: a
 // server sees few Host values, and an attacker sending many only empties it).
 const origins = new Map<string, boolean>();
@@ -79,4 +82,12 @@ export function plainRequestPath(href: string): string | undefined {
     origins.set(origin, valid);
   }
   return valid ? (match[2] as string) : undefined;
+}
+
+/**
+ * True when a path (a URL's pathname, as a URL parser gives it) is already in the one spelling
+ * the router matches: no escapes, no dot segments, nothing a URL parser would encode.
+ */
+export function isPlainPath(path: string): boolean {
+  return PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path);
 }

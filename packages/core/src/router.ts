@@ -5,10 +5,9 @@
  * all mount it.
  */
 import { addRoute, createRouter as createRou3, findRoute, removeRoute } from "rou3";
-import { callAsPlugin } from "./attribution";
-import { createError, errorMessage, type CosmoError } from "./errors";
+import { createError } from "./errors";
 import { servedPrefix } from "./manifest";
-import type { PluginContext, RouteContext } from "./plugin";
+import { answerRoute, errorResponse } from "./route-answer";
 import { canonicalPath, plainRequestPath, underPrefix } from "./route-path";
 import type { PluginService } from "./service";
 import type { MountedRoute } from "./service-types";
@@ -31,97 +30,6 @@ export interface RouterOptions {
    * Response; a plugin's own Response objects are passed through as they are.
    */
   Response?: typeof Response;
-}
-
-/** Serialises a coded error as the JSON body every Cosmo API answers with. */
-export function errorResponse(error: CosmoError): Response {
-  return Response.json(error.toJSON(), { status: error.status });
-}
-
-// `Response` from another realm (a plugin's own undici, say) fails instanceof: check its shape.
-function isResponse(value: unknown): value is Response {
-  if (value instanceof Response) return true;
-  const r = value as Response | null;
-  return typeof r === "object" && r !== null && typeof r.status === "number" && typeof r.headers?.get === "function" && "body" in r;
-}
-
-function toResponse(result: unknown, route: MountedRoute, Res: typeof Response): Response {
-  if (isResponse(result)) return result;
-  if (result === undefined) return new Res(null, { status: 204 });
-  let body: string | undefined;
-  try {
-    body = JSON.stringify(result);
-  } catch (error) {
-    route.ctx.logger.error(`route ${route.method} ${route.path} returned a value JSON cannot encode:`, error);
-    return errorResponse(createError("COSMO_E_ROUTE_RESPONSE_INVALID", { plugin: route.plugin, reason: errorMessage(error) }));
-  }
-  // JSON.stringify gives undefined for a bare function or symbol rather than throwing.
-  if (body === undefined) {
-    return errorResponse(createError("COSMO_E_ROUTE_RESPONSE_INVALID", { plugin: route.plugin, reason: `a ${typeof result}` }));
-  }
-  return new Res(body, { headers: { "content-type": "application/json;charset=UTF-8" } });
-}
-
-/**
- * True when reading the request body failed because the host's body limit cut it (a stream
- * limited by the server, e.g. h3's assertBodySize, errors with status 413 once a chunked body
- * grows past it). That is the client's doing, not the plugin's: it answers 413, not 500.
- * Body readers may wrap the stream's error, hence the walk down `cause`.
- */
-function isBodyTooLarge(error: unknown): boolean {
-  for (let e = error, depth = 0; e && typeof e === "object" && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
-    if ((e as { status?: unknown }).status === 413 || (e as { statusCode?: unknown }).statusCode === 413) return true;
-  }
-  return false;
-}
-
-function decodeParams(params: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params ?? {})) {
-    try {
-      out[key] = decodeURIComponent(value);
-    } catch {
-      out[key] = value; // malformed %-escape: hand the raw segment over rather than fail
-    }
-  }
-  return out;
-}
-
-/**
- * A route's context for one request: the plugin's context, the matched params, the URL. A class
- * of fixed shape, frozen, is what V8 builds fastest (a spread of the plugin's context, or a
- * literal with a getter, cost several times more, measured). The URL is parsed on first use
- * (a getter: most routes never look, and the path was matched without it).
- */
-class RequestContext implements RouteContext {
-  readonly name: string;
-  readonly manifest: PluginContext["manifest"];
-  readonly logger: PluginContext["logger"];
-  readonly config: PluginContext["config"];
-  readonly storage: PluginContext["storage"];
-  readonly signal: AbortSignal;
-  readonly route: PluginContext["route"];
-  readonly params: Record<string, string>;
-  #url: URL | string;
-
-  constructor(base: PluginContext, params: Record<string, string>, url: URL | string) {
-    this.name = base.name;
-    this.manifest = base.manifest;
-    this.logger = base.logger;
-    this.config = base.config;
-    this.storage = base.storage;
-    this.signal = base.signal;
-    this.route = base.route;
-    this.params = params;
-    this.#url = url;
-    Object.freeze(this);
-  }
-
-  /** The request URL, parsed (on first use). */
-  get url(): URL {
-    if (typeof this.#url === "string") this.#url = new URL(this.#url);
-    return this.#url;
-  }
 }
 
 // rou3 uses "" for a route that answers every method.
@@ -172,31 +80,8 @@ export function createRouter(service: PluginService, options: RouterOptions = {}
     if (!match || prefix === undefined || !underPrefix(path, prefix)) {
       return Promise.resolve(errorResponse(createError("COSMO_E_ROUTE_NOT_FOUND", { method, path: pathname })));
     }
-    const route = match.data;
-    const routeCtx = new RequestContext(route.ctx, decodeParams(match.params), url ?? href);
-    const failed = (error: unknown): Response => {
-      if (isBodyTooLarge(error)) {
-        return errorResponse(createError("COSMO_E_BODY_TOO_LARGE", { plugin: route.plugin, reason: errorMessage(error) }));
-      }
-      // The stack is for the host's log; the client only learns which plugin failed.
-      route.ctx.logger.error(`route ${method} ${pathname} threw:`, error);
-      return errorResponse(createError("COSMO_E_ROUTE_HANDLER_FAILED", { plugin: route.plugin, method, path: pathname }));
-    };
-    const answer = (result: unknown): Response | Promise<Response> => {
-      const response = toResponse(result, route, Res);
-      if (!headAsGet) return response;
-      return Promise.resolve(response.body?.cancel()).then(
-        () => new Res(null, { status: response.status, statusText: response.statusText, headers: response.headers }),
-      );
-    };
-    try {
-      const result = callAsPlugin(route.plugin, () => route.handler(request, routeCtx));
-      if (result instanceof Promise) return result.then(answer).catch(failed);
-      const response = answer(result);
-      return response instanceof Promise ? response.catch(failed) : Promise.resolve(response);
-    } catch (error) {
-      return Promise.resolve(failed(error));
-    }
+    const answer = answerRoute(match.data, request, { params: match.params, url: url ?? href, method, pathname, headAsGet, Response: Res });
+    return answer instanceof Promise ? answer : Promise.resolve(answer);
   }
 
   return {

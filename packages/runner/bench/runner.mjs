@@ -1,12 +1,13 @@
 // Benchmark: what Cosmo adds to a runner, in one run on the same tree.
 //
 // 1. A plugin route against a bare h3 route, in one h3 app: `GET /bare` is an h3 route; `GET
-//    /p/hello` is a plugin's route registered in a PluginService and served by core's router
-//    behind the catch-all the worker mounts (`app.all("/**", (event) => router.fetch(event.req))`).
-//    Requests go through `app.fetch(new Request(...))`, no sockets, so the difference is Cosmo's
-//    dispatch and not the kernel's. One more row serves the same plugin from the runner's own
-//    worker app (createWorkerApp: admin routes, Host guard, body limit). Optionally the same
-//    bare/plugin pair over real HTTP on 127.0.0.1 (node:http + h3's toNodeHandler, keep-alive).
+//    /p/hello` is a plugin's route registered in a PluginService and mounted as the worker
+//    mounts it: on h3 itself (mountPluginRoutes), with core's router behind the catch-all for
+//    what that does not take. Requests go through `app.fetch(new Request(...))`, no sockets, so
+//    the difference is Cosmo's dispatch and not the kernel's. More rows: the same plugin through
+//    core's router alone behind a catch-all (what an embedding host mounts), and from the
+//    runner's own worker app (createWorkerApp: admin routes, Host guard, body limit). Optionally
+//    the bare/plugin pair over real HTTP on 127.0.0.1 (node:http + h3's toNodeHandler, keep-alive).
 // 2. Startup with N plugins against a clean start: what a worker does before it listens
 //    (loadBundle: discoverPlugins + loadPlugins into a fresh PluginService, then createRouter)
 //    over a generated bundle of N plugins among a few hundred other packages, against the same
@@ -157,19 +158,23 @@ if (SECTIONS.has("route")) {
       },
     });
 
-  // The app the brief names: a bare h3 route and the worker's catch-all over core's router.
+  // The app the brief names: a bare h3 route and the plugin's route mounted as the worker mounts
+  // it (worker/app.ts): on h3 itself, core's router behind the catch-all, answers built as
+  // srvx's FastResponse.
   const service = new PluginService({ logger: quiet });
   const info = await service.register(helloPlugin(), { manifest });
   if (info.status !== "active") throw new Error(`the bench plugin did not load: ${JSON.stringify(info.error)}`);
-  // As the worker mounts it (worker/app.ts): answers built as srvx's FastResponse.
   const router = createRouter(service, { Response: FastResponse });
   const app = new H3({ silent: true });
   app.get("/bare", () => ({ ok: true }));
-  // The same answer as a web Response, the way core's router hands it back: over node:http, h3
-  // writes a plain value straight out but must pipe a Response's body, so this row tells that cost
-  // apart from the router's own.
+  // The same answer as a web Response: over node:http, h3 writes a plain value straight out but
+  // must pipe a web Response's body, so this row tells that cost apart from Cosmo's own.
   app.get("/bare-response", () => new Response(JSON.stringify({ ok: true }), { headers: { "content-type": "application/json;charset=UTF-8" } }));
   app.all("/**", (event) => router.fetch(event.req));
+  const mounted = internals.mountPluginRoutes(app, service, { fallback: router, Response: FastResponse });
+  // What a host embedding core mounts: core's router alone, behind a catch-all.
+  const routerApp = new H3({ silent: true });
+  routerApp.all("/**", (event) => router.fetch(event.req));
 
   // The runner's own worker app over a second service with the same plugin (guards and all).
   const workerService = new PluginService({ logger: quiet });
@@ -187,6 +192,7 @@ if (SECTIONS.has("route")) {
     bare: { fetch: (u) => app.fetch(new Request(u)), path: "/bare" },
     bareResponse: { fetch: (u) => app.fetch(new Request(u)), path: "/bare-response" },
     plugin: { fetch: (u) => app.fetch(new Request(u)), path: "/p/hello" },
+    router: { fetch: (u) => routerApp.fetch(new Request(u)), path: "/p/hello" },
     worker: { fetch: (u) => worker.app.fetch(new Request(u)), path: "/p/hello" },
   };
 
@@ -212,15 +218,18 @@ if (SECTIONS.has("route")) {
   const bare = median(inProcess.bare);
   const plugin = median(inProcess.plugin);
   const workerMs = median(inProcess.worker);
+  const routerMs = median(inProcess.router);
   const bareResponse = median(inProcess.bareResponse);
   table(`route: in process (app.fetch, no sockets), ${ROUNDS} rounds x ${REQUESTS} requests, median per request`, [
     ["bare h3 route (GET /bare)", `${bare.toFixed(2)} µs`],
     ["bare h3 route returning a Response", `${bareResponse.toFixed(2)} µs`],
-    ["plugin route via router (GET /p/hello)", `${plugin.toFixed(2)} µs`],
+    ["plugin route, mounted on h3 (GET /p/hello)", `${plugin.toFixed(2)} µs`],
+    ["plugin route via core's router behind a catch-all", `${routerMs.toFixed(2)} µs`],
     ["plugin route in createWorkerApp (guards)", `${workerMs.toFixed(2)} µs`],
     ["cosmo overhead per request (plugin - bare)", `${(plugin - bare).toFixed(2)} µs`],
     ["ratio (plugin / bare)", ratio(plugin / bare)],
     ["ratio (worker app / bare)", ratio(workerMs / bare)],
+    ["ratio (core router alone / bare)", ratio(routerMs / bare)],
   ]);
   jsonRows.push({
     id: "route-in-process",
@@ -274,7 +283,7 @@ if (SECTIONS.has("route")) {
       table(`route: over HTTP (127.0.0.1, keep-alive, sequential), ${HTTP_ROUNDS} rounds x ${HTTP_REQUESTS} requests, median CPU time per request`, [
         ["bare h3 route (GET /bare)", `${hb.toFixed(1)} µs`],
         ["bare h3 route returning a Response", `${hr.toFixed(1)} µs`],
-        ["plugin route via router (GET /p/hello)", `${hp.toFixed(1)} µs`],
+        ["plugin route, mounted on h3 (GET /p/hello)", `${hp.toFixed(1)} µs`],
         ["cosmo overhead per request (plugin - bare)", `${(hp - hb).toFixed(1)} µs`],
         ["  of which Response piping (bare Response - bare)", `${(hr - hb).toFixed(1)} µs`],
         ["ratio (plugin / bare)", ratio(hp / hb)],
@@ -298,6 +307,7 @@ if (SECTIONS.has("route")) {
       await new Promise((resolve) => server.close(resolve));
     }
   }
+  mounted.close();
   router.close();
   worker.router.close();
   await service.shutdown();

@@ -6,6 +6,7 @@ import { createOpenApiDocument } from "./api/openapi";
 import { errorResponse, toCosmoError, type RunnerLogger } from "./http/errors";
 import { authGuard, hasToken, hostGuard } from "./http/guards";
 import { registerPage } from "./http/page";
+import { isPluginRoute } from "./http/plugin-routes";
 import { getLogger } from "./logger";
 import type { PluginOperations } from "./api/operations";
 import { registerPluginRoutes } from "./routes/plugins";
@@ -37,10 +38,11 @@ export interface CreateAppOptions {
   /** GET routes need the token too (see authGuard); `/health` then shows only its status without it. */
   guardReads?: boolean;
   /**
-   * The plugins' routes (core's router): every request outside the runner's own paths goes to
-   * its `fetch`. A fetch function rather than routes copied in, because h3 copies routes at
-   * registration while the router follows the PluginService, so plugins that come and go are
-   * served as they are. Absent: the app is the admin API alone.
+   * The plugins' routes (core's router): every request outside the runner's own paths that no
+   * route of the app matched goes to its `fetch`. The worker also registers the plugins' routes
+   * on the app itself (see http/plugin-routes.ts), so most plugin requests never come here;
+   * this catch-all keeps the rest (escaped paths, plugins that come later) served as core
+   * matches them. Absent: the app is the admin API alone.
    */
   plugins?: { fetch(request: Request): Response | Promise<Response> };
   /** What `/health` adds after its own fields when it shows details (a server worker: pid, bundle, plugins...). */
@@ -57,7 +59,8 @@ const PLUGIN_ROUTE = "/**";
 
 /** True when the runner answers this request itself (one of its routes, or a path in its space). */
 function answeredByRunner(event: H3Event): boolean {
-  return event.context.matchedRoute?.route !== PLUGIN_ROUTE || isRunnerPath(event.url.pathname);
+  const byPlugin = event.context.matchedRoute?.route === PLUGIN_ROUTE || isPluginRoute(event);
+  return !byPlugin || isRunnerPath(event.url.pathname);
 }
 
 /**

@@ -4,3 +4,4 @@
 // from outside this repository reaches it.
 export { loadBundle, countPlugins } from "./worker/plugins";
 export { createWorkerApp } from "./worker/app";
+export { mountPluginRoutes } from "./http/plugin-routes";

@@ -6,6 +6,7 @@ import { createRouter, type CosmoRouter } from "@cosmo/core";
 import type { H3 } from "h3";
 import { FastResponse } from "srvx";
 import { createApp } from "../app";
+import { mountPluginRoutes } from "../http/plugin-routes";
 import type { RunnerLogger } from "../http/errors";
 import type { PluginOperations } from "../api/operations";
 import type { PluginStore } from "../store/types";
@@ -63,5 +64,11 @@ export function createWorkerApp(options: WorkerAppOptions): WorkerApp {
       ...(options.generation ? { generation: options.generation() } : {}),
     }),
   });
-  return { app, router };
+  // Each route on h3 itself: one match per request, and a synchronous answer stays synchronous.
+  const mounted = mountPluginRoutes(app, loaded.service, { fallback: router, Response: FastResponse });
+  const close = () => {
+    mounted.close();
+    router.close();
+  };
+  return { app, router: { fetch: router.fetch, close } };
 }
