@@ -3,9 +3,10 @@
  * import, export pick, instantiation, then `service.register`. Each step has its own coded
  * error, and every failure is recorded in the service as a failed plugin, never thrown.
  */
+import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import semver from "semver";
-import { awaitAsPlugin, runAsPlugin } from "./attribution";
+import { awaitAsPlugin, callAsPlugin, runAsPlugin } from "./attribution";
 import type { DiscoveredPlugin } from "./discovery";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "./errors";
 import { describeValue, isPluginInstance } from "./lifecycle";
@@ -40,8 +41,31 @@ export function checkHostRange(manifest: Manifest, version: string = coreVersion
   }
 }
 
+// Node 20.19+ loads an ES module with require() (process.features.require_module), in one
+// synchronous pass: resolve, read, compile, evaluate. import() takes the same steps through
+// promises and the fs thread pool (a file read alone is four round trips), one plugin after
+// the other: 50 plugins loaded about a third faster with require (measured, see the docs'
+// performance page). The module lands in the same ES module map, so a later import() of it
+// gets the same instance.
+const requireModule = process.features.require_module ? createRequire(import.meta.url) : undefined;
+
+// What require() refuses where import() succeeds: a graph with top-level await, a module an
+// import() elsewhere is loading right now. Such a module goes through import() instead.
+const REQUIRE_REFUSALS = new Set(["ERR_REQUIRE_ASYNC_MODULE", "ERR_REQUIRE_CYCLE_MODULE", "ERR_REQUIRE_ESM"]);
+
 // Dynamic import by file URL so Windows paths and symlinked packages load from their realpath.
-async function importModule(file: string, plugin: string, label: string): Promise<Record<string, unknown>> {
+async function importModule(file: string, plugin: string, label: string, esm: boolean): Promise<Record<string, unknown>> {
+  if (esm && requireModule) {
+    try {
+      // Synchronous, so the module's top-level code runs inside the plugin's call: attributed
+      // like a setup, and a watchdog sees exactly this plugin running if it blocks.
+      return callAsPlugin(plugin, () => requireModule(file)) as Record<string, unknown>;
+    } catch (error) {
+      if (!REQUIRE_REFUSALS.has((error as { code?: unknown } | null)?.code as string)) {
+        throw createError("COSMO_E_PLUGIN_IMPORT_FAILED", { plugin, module: label, reason: errorMessage(error) }, { cause: error });
+      }
+    }
+  }
   try {
     // The module's top-level code is the plugin's too (a process.exit there is its fault).
     return (await awaitAsPlugin(plugin, () => import(pathToFileURL(file).href))) as Record<string, unknown>;
@@ -97,8 +121,9 @@ async function importExport(discovered: DiscoveredPlugin, options: LoadOptions):
   const label = moduleLabel(packageJson, module);
   const file = resolvePluginFile(dir, packageJson, module);
   if (file === undefined) throw createError("COSMO_E_PLUGIN_MODULE_NOT_FOUND", { plugin, module: label, dir });
-  const ns = await importModule(file, plugin, label);
-  const picked = pickExport(ns, exportName, isCommonJs(file, dir));
+  const cjs = isCommonJs(file, dir, packageJson);
+  const ns = await importModule(file, plugin, label, !cjs);
+  const picked = pickExport(ns, exportName, cjs);
   if (!picked.found) throw createError("COSMO_E_PLUGIN_EXPORT_NOT_FOUND", { plugin, module: label, export: exportName });
   return { value: picked.value, exportName };
 }

@@ -55,13 +55,14 @@ export function moduleLabel(packageJson: Record<string, unknown>, module: string
 
 // Node decides CJS vs ESM for a .js file by the nearest package.json "type"; we stop at the
 // package dir because the plugin's own package.json is the last one that applies to it.
-/** True when Node loads `file` as CommonJS. */
-export function isCommonJs(file: string, packageDir: string): boolean {
+/** True when Node loads `file` as CommonJS; `packageJson` is the package dir's, when already read. */
+export function isCommonJs(file: string, packageDir: string, packageJson?: Record<string, unknown>): boolean {
   const ext = extname(file);
   if (ext === ".cjs") return true;
   if (ext === ".mjs") return false;
   let dir = dirname(file);
   for (;;) {
+    if (dir === packageDir && packageJson) return packageJson.type !== "module";
     try {
       const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) as { type?: unknown };
       return pkg.type !== "module";

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkHostRange,
   coreVersion,
+  currentPlugin,
   discoverPlugins,
   loadPlugin,
   loadPlugins,
@@ -152,6 +153,42 @@ describe("module resolution", () => {
       const info = await loadPlugin(plugin, new PluginService({ logger: quiet }));
       expect(info.error).toMatchObject({ code: "COSMO_E_PLUGIN_IMPORT_FAILED", details: { reason: "top-level boom" } });
     } finally {
+      await cleanup();
+    }
+  });
+});
+
+describe("loading an ES module", () => {
+  it("loads a module with top-level await (require() refuses it; import() takes it)", async () => {
+    const code = "const ready = await Promise.resolve(true);\nexport class Plugin { setup(ctx) { if (!ready) throw new Error('not ready'); } }\n";
+    const { plugin, cleanup } = await tempPackage({ "index.mjs": code }, "./index.mjs:Plugin", { name: "temp" });
+    try {
+      expect((await loadPlugin(plugin, new PluginService({ logger: quiet }))).status).toBe("active");
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it("evaluates a plugin's module once: a later import() of it gets the same module, and its top level ran as the plugin", async () => {
+    const code = [
+      "globalThis.__cosmoLoads = (globalThis.__cosmoLoads ?? 0) + 1;",
+      "export const loadedAs = globalThis.__cosmoWho();",
+      // Node's own import() (one in the test file would go through vitest's module runner).
+      "globalThis.__cosmoReimport = () => import(import.meta.url);",
+      "export class Plugin { setup() {} }",
+      "",
+    ].join("\n");
+    const { plugin, cleanup } = await tempPackage({ "index.mjs": code }, "./index.mjs:Plugin", { name: "temp" });
+    const scope = globalThis as { __cosmoWho?: () => string | undefined; __cosmoLoads?: number; __cosmoReimport?: () => Promise<{ loadedAs: string }> };
+    scope.__cosmoWho = currentPlugin;
+    try {
+      expect((await loadPlugin(plugin, new PluginService({ logger: quiet }))).status).toBe("active");
+      const again = await scope.__cosmoReimport!();
+      expect([scope.__cosmoLoads, again.loadedAs]).toEqual([1, "temp"]);
+    } finally {
+      delete scope.__cosmoWho;
+      delete scope.__cosmoLoads;
+      delete scope.__cosmoReimport;
       await cleanup();
     }
   });
