@@ -5,7 +5,7 @@
  * path is the current bundle (read only: it starts from its lockfile and re-resolves only what
  * changed) or, with no bundle yet, a directory that is never written (ideal-tree.ts).
  */
-import { access, readFile, realpath } from "node:fs/promises";
+import { access, readFile, realpath, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { createError, errorMessage, isCosmoError, type Manifest } from "@cosmo/core";
 import type Arborist from "@npmcli/arborist";
@@ -14,7 +14,7 @@ import semver from "semver";
 import { bundleManifest, packCacheDir } from "./bundle";
 import { defaultBundleDir } from "./bundle-dirs";
 import type { Conflict } from "./conflicts";
-import { readHost } from "./host";
+import { readHost, type HostInfo } from "./host";
 import { buildIdealTreeInMemory, scratchRoot } from "./ideal-tree";
 import { integrityError } from "./integrity";
 import { loadArborist, loadPacote } from "./npm-libs";
@@ -177,6 +177,24 @@ export function createChecker(options: CheckerOptions): Checker {
   let names = new Map<string, ResolvedSource>();
   const npmOptions = options.npmOptions ?? {};
   const fetchOptions = { ...npmOptions, packumentCache };
+  // The host as read, kept while its package.json stays the same file: every check needs it,
+  // and reading it is one lookup per host dependency (the runner has seventeen). A host whose
+  // node_modules changes under a running process is seen by the next checker (each worker a
+  // runner starts makes its own) or after clearCache().
+  let hostRead: { stamp: string; host: Promise<HostInfo> } | undefined;
+  async function hostInfo(): Promise<HostInfo> {
+    const s = await stat(join(options.host, "package.json")).catch(() => undefined);
+    const stamp = s === undefined ? "" : `${s.ino}:${s.size}:${s.mtimeMs}`;
+    if (hostRead === undefined || hostRead.stamp !== stamp) {
+      const read = readHost(options.host);
+      hostRead = { stamp, host: read };
+      // A failed read is not kept: the next check reads again (and says what is wrong).
+      read.catch(() => {
+        if (hostRead?.host === read) hostRead = undefined;
+      });
+    }
+    return hostRead.host;
+  }
 
   async function resolveOne(input: string | Source): Promise<ResolvedSource> {
     const source = typeof input === "string" ? parseSource(input, options) : input;
@@ -234,7 +252,7 @@ export function createChecker(options: CheckerOptions): Checker {
       }
       throw error;
     }
-    const [host, plugins] = await Promise.all([readHost(options.host), Promise.all(installed.map(resolveOne))]);
+    const [host, plugins] = await Promise.all([hostInfo(), Promise.all(installed.map(resolveOne))]);
     const bundleDir = options.bundleDir ?? (options.dataDir === undefined ? undefined : defaultBundleDir(options.dataDir));
     const bundle = await bundleWithLockfile(bundleDir);
     // The same package from another source is another version of an installed plugin: say so
@@ -328,7 +346,7 @@ export function createChecker(options: CheckerOptions): Checker {
     }
     const versions = candidateVersions(packument, range);
     if (versions.length <= 1) return checkOnce(request);
-    const host = await readHost(options.host);
+    const host = await hostInfo();
     const nodeVersion = options.nodeVersion ?? process.version;
     const skipped: SkippedVersion[] = [];
     let trees = 0;
@@ -356,6 +374,7 @@ export function createChecker(options: CheckerOptions): Checker {
     fetchOptions.packumentCache = packumentCache;
     manifests = new Map();
     names = new Map();
+    hostRead = undefined;
   }
 
   async function check(request: CheckRequest): Promise<CheckResult> {
@@ -374,7 +393,7 @@ export function createChecker(options: CheckerOptions): Checker {
     const [Arborist, pacoteLib] = await Promise.all([loadArborist(), loadPacote()]);
     const packument = (await pacoteLib.packument(name, { ...fetchOptions, Arborist } as pacote.Options)) as unknown as Packument;
     const versions = candidateVersions(packument, `>${current}`).slice(0, limit);
-    const host = await readHost(options.host);
+    const host = await hostInfo();
     const nodeVersion = options.nodeVersion ?? process.version;
     const out: NewerVersion[] = [];
     for (const version of versions) {
