@@ -61,6 +61,13 @@ export interface SupervisorOptions {
   onFatal?: (error: CosmoError) => void;
   /** Called when a plugin is quarantined. */
   onQuarantine?: (plugin: FaultPlugin, fault: FaultReport) => void;
+  /**
+   * The longest a retired worker may go on answering admin operations it accepted, in ms
+   * (default 600 000): past it the worker is killed, its operations unanswered, so one that
+   * hangs cannot keep a process alive for good. What they wrote survives a kill (see the
+   * reliability suite's kill -9 rows).
+   */
+  maxHoldMs?: number;
   /** Keep a standby worker forked ahead for the next reload or restart (default true). */
   standby?: boolean;
   /** Where the supervisor's lines go (default: consola tagged cosmo-runner). */
@@ -570,11 +577,22 @@ export class Supervisor {
     const state = this.#stateOf(worker);
     return new Promise((resolve) => {
       const bound = (this.#options.config.drainTimeout ?? 30_000) + 5_000;
+      const pid = worker.process.pid;
       let kill = setTimeout(() => worker.process.kill("SIGKILL"), bound);
-      // A worker answering admin operations it accepted says so (HoldingMessage): let it finish.
+      // A worker answering admin operations it accepted says so (HoldingMessage): let it finish,
+      // up to maxHoldMs from now.
+      const maxHold = this.#options.maxHoldMs ?? 600_000;
+      const holdUntil = Date.now() + maxHold;
       state.holdOn = () => {
         clearTimeout(kill);
-        kill = setTimeout(() => worker.process.kill("SIGKILL"), bound);
+        const left = holdUntil - Date.now();
+        kill =
+          left > bound
+            ? setTimeout(() => worker.process.kill("SIGKILL"), bound)
+            : setTimeout(() => {
+                this.#log.warn(`retired worker ${pid} still held admin operations ${maxHold} ms after it was retired: killed`);
+                worker.process.kill("SIGKILL");
+              }, Math.max(0, left));
       };
       worker.once("exit", () => {
         clearTimeout(kill);

@@ -1,4 +1,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
+import cluster from "node:cluster";
+import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -93,4 +95,55 @@ describe("Supervisor", () => {
     expect(await (await fetch(`${sup.serving!.url}/hello/version`)).json()).toMatchObject({ version: "1" });
   });
 
+  // Regression (issue 9): a retired worker holding an admin operation that never ends (here a
+  // check against a registry that accepts connections and never answers) said "holding" every
+  // 2 s, and each one put its kill off again: the process lived for good.
+  it("kills a retired worker whose accepted admin operation hangs, once maxHoldMs has passed", async () => {
+    const { pid: hanging, close, connected } = await (async () => {
+      let seen!: () => void;
+      const connected = new Promise<void>((resolve) => (seen = resolve));
+      const sockets = new Set<Socket>();
+      const registry: Server = createServer((socket) => {
+        sockets.add(socket);
+        seen();
+      });
+      await new Promise<void>((resolve) => registry.listen(0, "127.0.0.1", resolve));
+      const port = (registry.address() as { port: number }).port;
+      await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+      const sup = await create({ maxHoldMs: 3_000 });
+      // The first worker (the one to hang) takes its npm registry and check bound from its environment.
+      const saved = { registry: process.env.npm_config_registry, timeout: process.env.COSMO_CHECK_TIMEOUT_MS };
+      process.env.npm_config_registry = `http://127.0.0.1:${port}/`;
+      process.env.COSMO_CHECK_TIMEOUT_MS = "600000";
+      const { pid } = await sup.start().finally(() => {
+        for (const [key, value] of [["npm_config_registry", saved.registry], ["COSMO_CHECK_TIMEOUT_MS", saved.timeout]] as const) {
+          if (value === undefined) delete process.env[key];
+          else process.env[key] = value;
+        }
+      });
+      const close = () => {
+        for (const socket of sockets) socket.destroy();
+        return new Promise((resolve) => registry.close(resolve));
+      };
+      return { pid, close, connected };
+    })();
+    const url = supervisor!.serving!.url;
+    const admin = { authorization: "Bearer supervisor-token-0123", "content-type": "application/json" };
+    const record = (await (await fetch(`${url}/plugins`, { method: "POST", headers: admin, body: JSON.stringify({ source: "some-plugin@1.0.0" }) })).json()) as { id: string };
+    // Not awaited: it never answers (the worker is killed under it).
+    void fetch(`${url}/plugins/${record.id}/install`, { method: "POST", headers: admin, body: "{}" }).catch(() => undefined);
+    await connected; // the check is under way: the worker holds an operation
+    const exited = new Promise<void>((resolve) => {
+      const onExit = (worker: { process: { pid?: number } }) => {
+        if (worker.process.pid !== hanging) return;
+        cluster.off("exit", onExit);
+        resolve();
+      };
+      cluster.on("exit", onExit);
+    });
+    const next = await supervisor!.reload();
+    expect(next.pid).not.toBe(hanging);
+    await exited; // without the bound: after the check's own 600 s
+    await close();
+  });
 });

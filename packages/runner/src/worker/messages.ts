@@ -159,7 +159,8 @@ export interface DrainMessage {
 
 /**
  * A retired worker still has admin operations to answer (or reloads it asked for): the primary
- * puts off killing it (each message restarts its drainTimeout + 5 s bound).
+ * puts off killing it (each message restarts its drainTimeout + 5 s bound, up to the
+ * supervisor's maxHoldMs after the worker was retired).
  */
 export interface HoldingMessage {
   cosmo: true;
