@@ -336,16 +336,27 @@ export async function activateBundle(options: ActivateBundleOptions): Promise<vo
 }
 
 /** Options of {@link rollback}. */
-export type RollbackOptions = BundleLocation & { lock?: LockOptions };
+export type RollbackOptions = BundleLocation & {
+  lock?: LockOptions;
+  /**
+   * Roll back only while this bundle (a real dir) is still the current one, checked under the
+   * lock: a sync that made another bundle current meanwhile is left alone (the answer is then
+   * undefined). What undoing one failed bundle needs; a check before the call would race that sync.
+   */
+  ifCurrent?: string;
+};
 
 /**
  * Makes the previous bundle current again (and the current one previous, so a second rollback
  * undoes the first). Throws `COSMO_E_NO_BUNDLE` when there is no previous bundle.
- * @returns the real dir of the bundle now current
+ * @returns the real dir of the bundle now current (undefined: `ifCurrent` was not current, nothing changed)
  */
-export async function rollback(options: RollbackOptions): Promise<string> {
+export async function rollback(options: RollbackOptions & { ifCurrent: string }): Promise<string | undefined>;
+export async function rollback(options: RollbackOptions): Promise<string>;
+export async function rollback(options: RollbackOptions): Promise<string | undefined> {
   const layout = layoutOf(options);
   return locked(layout, options.lock, async () => {
+    if (options.ifCurrent !== undefined && (await readBundleLink(layout.current)) !== options.ifCurrent) return undefined;
     const previous = await readBundleLink(layout.previous);
     if (previous === undefined) throw createError("COSMO_E_NO_BUNDLE", { which: "previous", dir: layout.versions });
     const current = await readBundleLink(layout.current);

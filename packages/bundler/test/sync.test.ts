@@ -143,6 +143,19 @@ describe("sync", () => {
     expect(existsSync(join(dataDir, "bundle/node_modules/plugin-scripts"))).toBe(true);
   });
 
+  it("rolls back only while the bundle named by ifCurrent is current: a sync that landed meanwhile stays", async () => {
+    const a = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "1.0.0" }), npmOptions });
+    const b = await sync({ dataDir, manifest: manifestWith({ "shared-lib": "2.0.0" }), npmOptions });
+    // A reload of b failed, but another sync made c current before the rollback ran.
+    const c = await sync({ dataDir, manifest: manifestWith({}), npmOptions });
+    expect(await rollback({ dataDir, ifCurrent: b.path })).toBeUndefined();
+    expect(await currentBundle(dataDir)).toBe(c.path);
+    expect(join(dataDir, await readlink(join(dataDir, "bundle.previous")))).toBe(b.path);
+    expect(await rollback({ dataDir, ifCurrent: c.path })).toBe(b.path);
+    expect(await currentBundle(dataDir)).toBe(b.path);
+    expect(a.path).not.toBe(b.path);
+  });
+
   it("activates a bundle laid out by hand as a sync would: current switches, the old one becomes previous", async () => {
     const a = await sync({ dataDir, manifest: manifestWith({ "plugin-ok": "^1.0.0" }), npmOptions });
     const handMade = join(versionsDir(), "hand-made");

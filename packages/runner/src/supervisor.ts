@@ -244,10 +244,12 @@ export class Supervisor {
     if (!spawned) {
       const { reason, error } = failure ?? { reason: "no worker started" };
       let rolledBack = false;
-      // Roll back only the bundle that failed: if another sync moved the link meanwhile, leave it.
-      if (options.rollbackOnFailure && bundle !== null && (await bundleToLoad(dataDir, false).catch(() => null)) === bundle) {
-        await rollback({ dataDir }).then(
-          () => (rolledBack = true),
+      // Roll back only the bundle that failed: if another sync moved the link meanwhile (a newer
+      // generation), leave it. Checked under the bundle lock (ifCurrent), or that sync could land
+      // between the check and the rollback, which would then make the failed bundle current.
+      if (options.rollbackOnFailure && bundle !== null) {
+        await rollback({ dataDir, ifCurrent: bundle }).then(
+          (back) => (rolledBack = back !== undefined),
           (e: unknown) => this.#log.error(`rollback after the failed reload failed: ${errorMessage(e)}`),
         );
       }
