@@ -5,6 +5,7 @@
  */
 import { realpath } from "node:fs/promises";
 import { isCosmoError } from "@cosmo/core";
+import { withApplyLock } from "./apply-lock";
 import { bundlePlugins, type BundleSummary } from "./bundle";
 import type { OperationsContext } from "./context";
 import { phase, silentProgress, withFetchCount, type ProgressReporter } from "./progress";
@@ -76,49 +77,54 @@ export function applySet<R>(
   report: ProgressReporter = silentProgress,
 ): Promise<ApplyOutcome<R>> {
   return ctx.serial(async () => {
-    const [records, version] = await Promise.all([ctx.store.list(), setVersion(ctx)]);
-    const sources = installedSources(records);
+    let sources: string[] = [];
     try {
-      const bundle = await phase(report, "bundle", "Writing the bundled manifest", () => bundlePlugins(ctx, sources), (b) => ({
-        message: `Bundled manifest written: ${plural(b.sources.length, "plugin")}`,
-        plugins: b.sources.length,
-      }));
-      // The generation is drafted before the sync so the new bundle carries its marker from the
-      // moment it is current, and is refused if the current bundle holds a newer one already.
-      const draft = draftGeneration(version, sources);
-      let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx, { admit: admitGeneration(ctx, draft) })), (s) => ({
-        message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : s.superseded ? `Bundle ${s.bundle} already holds a newer generation of the set: kept` : `Bundle ${s.bundle} already holds this set: nothing to install`,
-        packages: s.packages,
-      }));
-      let generation: Generation;
-      // Only a generation this apply made or already held is its to publish; a newer one found
-      // in the bundle or the store is served, and its maker publishes it.
-      let ours = true;
-      if (synced.changed) generation = await withLockfile(draft, synced.lockfile);
-      else {
-        // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
-        const held = await readBundleGeneration(synced.path);
-        // A marker from another store's history (see outranks) counts for nothing here.
-        const known = held !== null && held.set_version <= (await setVersion(ctx));
-        if (held && known && (synced.superseded || sameSources(held.sources, sources) || isNewer(held, draft))) {
-          generation = await asGeneration(held, synced.lockfile);
-          ours = !synced.superseded && sameSources(held.sources, sources);
-        } else {
-          generation = await withLockfile(draft, synced.lockfile);
-          await markBundle(synced.path, generation);
+      const prepared = await withApplyLock(ctx, async () => {
+        const [records, version] = await Promise.all([ctx.store.list(), setVersion(ctx)]);
+        sources = installedSources(records);
+        const bundle = await phase(report, "bundle", "Writing the bundled manifest", () => bundlePlugins(ctx, sources), (b) => ({
+          message: `Bundled manifest written: ${plural(b.sources.length, "plugin")}`,
+          plugins: b.sources.length,
+        }));
+        // The generation is drafted before the sync so the new bundle carries its marker from the
+        // moment it is current, and is refused if the current bundle holds a newer one already.
+        const draft = draftGeneration(version, sources);
+        let synced = await phase(report, "sync", `Installing ${plural(bundle.sources.length, "plugin")} and their dependencies (scripts off)`, () => withFetchCount(report, "sync", () => syncBundle(ctx, { admit: admitGeneration(ctx, draft) })), (s) => ({
+          message: s.changed ? `Bundle ${s.bundle} installed: ${plural(s.packages, "package")}` : s.superseded ? `Bundle ${s.bundle} already holds a newer generation of the set: kept` : `Bundle ${s.bundle} already holds this set: nothing to install`,
+          packages: s.packages,
+        }));
+        let generation: Generation;
+        // Only a generation this apply made or already held is its to publish; a newer one found
+        // in the bundle or the store is served, and its maker publishes it.
+        let ours = true;
+        if (synced.changed) generation = await withLockfile(draft, synced.lockfile);
+        else {
+          // An unchanged bundle keeps the generation it holds: a no-op apply makes no new one.
+          const held = await readBundleGeneration(synced.path);
+          // A marker from another store's history (see outranks) counts for nothing here.
+          const known = held !== null && held.set_version <= (await setVersion(ctx));
+          if (held && known && (synced.superseded || sameSources(held.sources, sources) || isNewer(held, draft))) {
+            generation = await asGeneration(held, synced.lockfile);
+            ours = !synced.superseded && sameSources(held.sources, sources);
+          } else {
+            generation = await withLockfile(draft, synced.lockfile);
+            await markBundle(synced.path, generation);
+          }
         }
-      }
-      // The set may have moved on while this apply synced: another runner (or another worker of
-      // this one, mid-reload) published a newer generation. Serve that one, never step back onto
-      // ours: racing applies then only ever move a runner forward (fleet test, concurrent applies).
-      const newer = await currentGeneration(ctx).catch(() => null);
-      if (newer !== null && newer.id !== generation.id && isNewer(newer, generation)) {
-        const startedAt = performance.now();
-        synced = await summarizeSync(await installGeneration(ctx, newer), startedAt);
-        const held = synced.superseded ? await readBundleGeneration(synced.path) : null;
-        generation = held ? await asGeneration(held, synced.lockfile) : newer;
-        ours = false;
-      }
+        // The set may have moved on while this apply synced: another runner (or another worker of
+        // this one, mid-reload) published a newer generation. Serve that one, never step back onto
+        // ours: racing applies then only ever move a runner forward (fleet test, concurrent applies).
+        const newer = await currentGeneration(ctx).catch(() => null);
+        if (newer !== null && newer.id !== generation.id && isNewer(newer, generation)) {
+          const startedAt = performance.now();
+          synced = await summarizeSync(await installGeneration(ctx, newer), startedAt);
+          const held = synced.superseded ? await readBundleGeneration(synced.path) : null;
+          generation = held ? await asGeneration(held, synced.lockfile) : newer;
+          ours = false;
+        }
+        return { bundle, synced, generation, ours };
+      });
+      const { bundle, synced, generation, ours } = prepared;
       // The reload loads what the bundle link points at, which only ever moves forward (see
       // admitGeneration): at least `generation`, never an older one.
       const served = serve ? await serve({ bundle, sync: synced, generation }) : undefined;
