@@ -6,6 +6,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import writeFileAtomic from "write-file-atomic";
+import { isProcessAlive } from "./process-alive";
 
 /** File name of the running runner's address inside the data dir. */
 export const RUNNER_FILE = "runner.json";
@@ -37,12 +38,7 @@ export async function readRunnerFile(dataDir: string): Promise<RunnerInfo | unde
   } catch {
     return undefined;
   }
-  try {
-    process.kill(info.pid, 0); // signal 0: only asks whether the process exists
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ESRCH") return undefined;
-  }
-  return info;
+  return isProcessAlive(info.pid) ? info : undefined;
 }
 
 /** Whether runner.json's text names `pid` (another runner may have started on the data dir since). */

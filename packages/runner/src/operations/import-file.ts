@@ -8,6 +8,7 @@
 import { randomBytes } from "node:crypto";
 import { readdir, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { isProcessAlive } from "../process-alive";
 
 const NAME = /^import-(?:(\d+)-)?[0-9a-f]+\.tgz\.tmp$/;
 
@@ -20,16 +21,6 @@ const importDir = (dataDir: string) => join(dataDir, "plugins");
 /** A fresh path for this process's next import file. */
 export function importFilePath(dataDir: string): string {
   return join(importDir(dataDir), `import-${process.pid}-${randomBytes(6).toString("hex")}.tgz.tmp`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, it is just not ours to signal.
-    return (error as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 /**
@@ -47,7 +38,7 @@ export async function sweepImportFiles(dataDir: string, options: { all?: boolean
       const file = join(importDir(dataDir), name);
       if (!options.all) {
         const pid = match[1] === undefined ? undefined : Number(match[1]);
-        if (pid === process.pid || (pid !== undefined && alive(pid))) return;
+        if (pid === process.pid || (pid !== undefined && isProcessAlive(pid))) return;
         if (pid === undefined && Date.now() - (await stat(file).then((s) => s.mtimeMs, () => Date.now())) < UNNAMED_ABANDONED_MS) return;
       }
       await rm(file, { force: true }).then(

@@ -9,6 +9,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { createError, errorMessage } from "@cosmo/core";
 import type { Redis } from "ioredis";
+import { isProcessAlive } from "../process-alive";
 import { SET_LOCK_WAIT_MS, type SetLease, type SetLock } from "./set-lock";
 
 const TTL_MS = 10_000;
@@ -35,15 +36,6 @@ export interface RedisSetLease extends SetLease {
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code !== "ESRCH";
-  }
-}
-
 /** The set lock of the installation whose keys start with `base`. */
 export function redisSetLock(client: Redis, base: string, store: string): SetLock {
   const lockKey = `${base}:set:lock`;
@@ -65,7 +57,7 @@ export function redisSetLock(client: Redis, base: string, store: string): SetLoc
           holder = undefined;
         }
         // Killed on this very host: nobody will release it, and waiting out the ttl helps no one.
-        if (holder && holder.host === hostname() && holder.pid !== process.pid && !alive(holder.pid)) {
+        if (holder && holder.host === hostname() && holder.pid !== process.pid && !isProcessAlive(holder.pid)) {
           await client.eval(RELEASE, 1, lockKey, held);
           continue;
         }
