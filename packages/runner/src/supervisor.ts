@@ -15,6 +15,18 @@
  * A standby worker is forked ahead once a worker serves: a process with the runner's modules
  * (and npm's installer) loaded that waits for its config. The next reload, or the restart after
  * a crash, hands it the bundle, so it costs the plugins' load rather than a process start.
+ *
+ * The cluster runs with SCHED_NONE, not Node's default round-robin: the primary binds the
+ * listening socket and each worker accepts on it itself. Under round-robin the primary accepts
+ * and hands each connection to a worker, and when the only serving worker died on its own (an
+ * OOM, a SIGKILL) the primary closed the socket: connections were refused until the restarted
+ * worker listened (measured: 19-185 refused requests over 0.1-0.9 s with 20 plugins), and a
+ * connection handed to the worker just before it died was never answered nor closed. Under
+ * SCHED_NONE the primary keeps the socket open while any worker is registered on it, and the
+ * standby registers without accepting (worker/held-socket.ts): when the serving worker dies,
+ * new connections wait in the kernel's backlog until the standby, promoted, accepts them. Only
+ * the requests in flight on the dead worker are lost. Without a standby (`standby: false`, or
+ * one not forked yet or dead) the socket closes with the last worker, as before.
  */
 import cluster, { type Worker } from "node:cluster";
 import { createInterface } from "node:readline";
@@ -161,11 +173,17 @@ export class Supervisor {
   #lastServed: string | null | undefined;
   /** A worker forked ahead, waiting for its config (see the module comment). */
   #standby: Worker | undefined;
+  /** Workers accept on a socket the primary shares (SCHED_NONE): a standby can hold it. */
+  readonly #sharedSocket: boolean;
 
   constructor(options: SupervisorOptions) {
     if (!cluster.isPrimary) throw new Error("Supervisor runs in the cluster primary only");
     this.#options = options;
     this.#log = options.logger ?? consola.withTag("cosmo-runner");
+    // The policy freezes at the cluster's first setupPrimary: set it only if that is ours (an
+    // embedder may have set up the cluster first), and hold sockets only if it is in effect.
+    if (cluster.settings.exec === undefined) cluster.schedulingPolicy = cluster.SCHED_NONE;
+    this.#sharedSocket = cluster.schedulingPolicy === cluster.SCHED_NONE;
     cluster.setupPrimary({
       exec: options.exec ?? fileURLToPath(new URL("./worker.js", import.meta.url)),
       args: [],
@@ -445,7 +463,9 @@ export class Supervisor {
       if (!isCosmoMessage(message) || message.type !== "config-request") return;
       state.configRequested = true;
       worker.off("message", onConfigRequest);
-      if (worker === this.#standby) worker.send({ cosmo: true, type: "warm" });
+      if (worker !== this.#standby) return;
+      const { host, port } = this.#options.config;
+      worker.send({ cosmo: true, type: "warm", ...(this.#sharedSocket ? { listen: { host, port } } : {}) });
     };
     worker.on("message", onConfigRequest);
     return worker;
@@ -459,7 +479,14 @@ export class Supervisor {
     if (this.#stopping || this.#standby || this.#options.standby === false) return;
     const worker = this.#fork();
     this.#standby = worker;
+    const onStandingBy = (message: unknown) => {
+      if (!isCosmoMessage(message) || message.type !== "standing-by") return;
+      worker.off("message", onStandingBy);
+      this.#log.info(`standby worker ${worker.process.pid} ready${message.holdsSocket ? ", holding the listening socket" : ""}`);
+    };
+    worker.on("message", onStandingBy);
     worker.once("exit", () => {
+      worker.off("message", onStandingBy);
       if (this.#standby === worker) this.#standby = undefined;
     });
   }
@@ -502,7 +529,8 @@ export class Supervisor {
         if (message.fault.fatal) onFault(message.fault);
         return;
       }
-      // See ExitingMessage: answering proves every connection handoff before it was read.
+      // See ExitingMessage: answering proves every connection handoff before it was read (only
+      // under round-robin; harmless otherwise).
       if (message.type === "holding") {
         state.holdOn?.();
         return;

@@ -3,8 +3,9 @@
  * (undici's fetch, browsers, proxies) keep idle keep-alive connections to it and send their next
  * request there. Answering those from the old plugins would serve the previous bundle after
  * apply has said the new one serves; cutting the connections drops requests. So the draining
- * worker forwards each such request to the port it shares with the new worker: the cluster
- * primary only hands new connections to workers still listening, i.e. the new one.
+ * worker forwards each such request to the port it shares with the new worker: it has closed its
+ * own copy of the shared listening socket, so only workers still listening accept the new
+ * connection, i.e. the new one.
  */
 import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 

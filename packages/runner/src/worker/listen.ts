@@ -1,12 +1,12 @@
 /**
  * A worker listens with node:http and h3's toNodeHandler, not with listhen (checked with
  * listhen 1.10 / get-port-please in cluster workers, Node 20):
- * - listhen resolves the port before listening (probe, then `listen(port)`). The probe itself is
- *   harmless in a worker (thousands of probes against a port another worker served lost no
- *   connection: the primary re-routes one the closed probe refuses), but `--port 0` breaks: the
- *   serving worker's handle in the primary is keyed by port 0, so the next worker's concrete
- *   port does not join it: that worker ended up on another port (3000), the runner split in two.
- *   A plain `listen(0)` in every worker shares the one handle, hence the one port.
+ * - listhen resolves the port before listening (probe, then `listen(port)`). Under round-robin
+ *   the probe was harmless (the primary re-routed a connection the closed probe refused), but
+ *   `--port 0` breaks: the serving worker's socket in the primary is keyed by port 0 (and by the
+ *   worker's count of listen requests, which a probe bumps), so the next worker's concrete port
+ *   does not join it: that worker ended up on another port (3000), the runner split in two.
+ *   A plain `listen(0)` in every worker shares the one socket, hence the one port.
  * - A taken port makes listhen move to another one silently (unless isProd), its `autoClose`
  *   exits on SIGTERM without draining, and its close() (http-shutdown) cuts idle keep-alive
  *   connections at once, which during a handover drops requests (see `drain`).
@@ -19,6 +19,7 @@ import { createError } from "@cosmo/core";
 import type { H3 } from "h3";
 import { toNodeHandler } from "h3/node";
 import { forward, loopbackFor, urlHost, wasForwarded } from "./handover";
+import type { HeldSocket } from "./held-socket";
 import { answerClientError, refuseConnect, refuseRequest, requestTargetProblem } from "./request-target";
 
 /** A listening worker server that can be drained. */
@@ -56,10 +57,14 @@ export function isHeldRequest(req: IncomingMessage): boolean {
   return path === "/plugins" || path.startsWith("/plugins/");
 }
 
-/** Listens on exactly `host:port` (0 = any free port); rejects with COSMO_E_LISTEN_FAILED. */
+/**
+ * Listens on exactly `host:port` (0 = any free port); rejects with COSMO_E_LISTEN_FAILED.
+ * `socket`: the listening socket this worker held as the standby (see held-socket.ts), listened
+ * on as is, so the socket the serving worker accepted on is the one this worker accepts on.
+ */
 export async function listenNode(
   app: H3,
-  options: { port: number; host: string; drainTimeout?: number; onRequest?: (req: IncomingMessage, res: ServerResponse) => void },
+  options: { port: number; host: string; drainTimeout?: number; socket?: HeldSocket; onRequest?: (req: IncomingMessage, res: ServerResponse) => void },
 ): Promise<ListeningServer> {
   const handler = toNodeHandler(app);
   const open = new Set<ServerResponse>();
@@ -70,7 +75,14 @@ export async function listenNode(
   // Set once a new worker serves the port: requests still reaching us go there (see handover.ts).
   let handoverTo: { host: string; port: number } | undefined;
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  let socket = options.socket;
+  // Held for another address (not one the supervisor gives): let it go, or it keeps that port bound.
+  if (socket && (socket.host !== options.host || socket.port !== options.port)) {
+    (socket.handle as { close(): void }).close();
+    socket = undefined;
+  }
+  const server = socket?.server ?? createServer();
+  server.on("request", (req: IncomingMessage, res: ServerResponse) => {
     options.onRequest?.(req, res);
     if (draining) res.shouldKeepAlive = false;
     open.add(res);
@@ -94,10 +106,12 @@ export async function listenNode(
       reject(createError("COSMO_E_LISTEN_FAILED", { host: options.host, port: options.port, reason: error.code ?? error.message }, { cause: error }));
     };
     server.once("error", onError);
-    server.listen(options.port, options.host, () => {
+    const listening = () => {
       server.off("error", onError);
       resolve();
-    });
+    };
+    if (socket) server.listen(socket.handle, listening);
+    else server.listen(options.port, options.host, listening);
   });
   const { port } = server.address() as AddressInfo;
 

@@ -9,6 +9,7 @@ import { createError, deserializeError, isCosmoError, type PluginService } from 
 import { logAccess } from "../http/access-log";
 import { createLogger, getLogger, useLogger, type Logger } from "../logger";
 import { installContainment } from "./containment";
+import { holdSocket, type HeldSocket } from "./held-socket";
 import { listenNode, type ListeningServer } from "./listen";
 import {
   isCosmoMessage,
@@ -93,14 +94,23 @@ function farewell(): Promise<void> {
   });
 }
 
+// A standby's hold on the listening socket (see held-socket.ts): asked for when the primary says
+// warm, listened on once the config comes.
+let held: Promise<HeldSocket | undefined> | undefined;
+
 let configured: ((config: WorkerConfig) => void) | undefined;
 const configReceived = new Promise<WorkerConfig>((resolve) => (configured = resolve));
 
 process.on("message", (message: unknown) => {
   if (!isCosmoMessage(message)) return;
   if (message.type === "config") configured?.(message.config);
-  // A standby has time before its config comes: npm's installer is then ready for its first apply.
-  if (message.type === "warm") void preloadInstaller();
+  // A standby has time before its config comes: npm's installer is then ready for its first apply,
+  // and the listening socket stays open through its hold should the serving worker die.
+  if (message.type === "warm") {
+    void preloadInstaller();
+    held ??= message.listen ? holdSocket(message.listen) : Promise.resolve(undefined);
+    void held.then((socket) => send({ cosmo: true, type: "standing-by", holdsSocket: socket !== undefined }));
+  }
   if (message.type === "exit-ok") exitOk?.();
   if (message.type === "drain") void stop(message.handover);
   if (message.type === "reload-result") {
@@ -160,6 +170,7 @@ async function start(): Promise<void> {
   listening = await listenNode(server.app, {
     port: config.port,
     host: config.host,
+    socket: await held,
     drainTimeout: config.drainTimeout,
     onRequest: access && ((req, res) => logAccess(access, req, res)),
   });

@@ -89,6 +89,19 @@ export interface ConfigMessage {
 export interface WarmMessage {
   cosmo: true;
   type: "warm";
+  /**
+   * The address the runner listens on, as configured (port 0 stays 0): hold its listening
+   * socket without accepting (see held-socket.ts). Absent when the cluster does not share
+   * sockets (round-robin scheduling, set by whoever set up the cluster first).
+   */
+  listen?: { host: string; port: number };
+}
+
+/** A standby answers WarmMessage: it waits for its config, holding the listening socket or not. */
+export interface StandingByMessage {
+  cosmo: true;
+  type: "standing-by";
+  holdsSocket: boolean;
 }
 
 /** A worker reports a fault (attributed to a plugin when it could be). */
@@ -169,11 +182,14 @@ export interface HoldingMessage {
 
 /**
  * A drained worker is about to exit (its server is closed); it waits for the primary's
- * ExitOkMessage first. Node's cluster round-robin hands a connection to a worker until the
- * primary has processed that worker's close; a worker that exits with such a handoff still in
- * its IPC queue never acks it, and the primary holds the connection open forever (the client
- * hangs). The channel is ordered both ways, so once the answer is here, every handoff sent
- * before it has been read (and refused, which makes the primary give it to another worker).
+ * ExitOkMessage first. This matters only under round-robin scheduling, which the supervisor
+ * does not use (it sets SCHED_NONE: each worker accepts on the shared socket itself, and
+ * nothing is handed over IPC) but an embedder who set up the cluster first may impose: there
+ * the primary hands a connection to a worker until it has processed that worker's close, and a
+ * worker that exits with such a handoff still in its IPC queue never acks it, so the primary
+ * holds the connection open forever (the client hangs). The channel is ordered both ways: once
+ * the answer is here, every handoff sent before it has been read (and refused, which makes the
+ * primary give it to another worker). Under SCHED_NONE it costs one round trip.
  */
 export interface ExitingMessage {
   cosmo: true;
@@ -191,6 +207,7 @@ export type CosmoMessage =
   | ConfigRequestMessage
   | ConfigMessage
   | WarmMessage
+  | StandingByMessage
   | FaultMessage
   | ReadyMessage
   | StartFailedMessage
