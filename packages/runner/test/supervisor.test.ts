@@ -14,6 +14,36 @@ import { freePort } from "@cosmo/test-kit";
 const exec = fileURLToPath(new URL("../dist/worker.js", import.meta.url));
 const quiet = { info() {}, warn() {}, error() {} };
 
+/** A logger that keeps the supervisor's lines, and a wait for the next one that matches. */
+function recording() {
+  const waiters = new Set<{ pattern: RegExp; resolve: (match: RegExpMatchArray) => void }>();
+  const line = (text: string) => {
+    for (const waiter of waiters) {
+      const match = text.match(waiter.pattern);
+      if (!match) continue;
+      waiters.delete(waiter);
+      waiter.resolve(match);
+    }
+  };
+  return {
+    logger: { info: line, warn: line, error: line },
+    /** Call before what makes the line: only lines from then on are matched. */
+    next: (pattern: RegExp) => new Promise<RegExpMatchArray>((resolve) => waiters.add({ pattern, resolve })),
+  };
+}
+
+/** Resolves when the worker process `pid` has exited (as the cluster primary saw it). */
+function exitOf(pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const onExit = (worker: { process: { pid?: number } }) => {
+      if (worker.process.pid !== pid) return;
+      cluster.off("exit", onExit);
+      resolve();
+    };
+    cluster.on("exit", onExit);
+  });
+}
+
 // The supervisor driven directly, with short limits, on real worker processes.
 describe("Supervisor", () => {
   let dataDir: string;
@@ -94,6 +124,51 @@ describe("Supervisor", () => {
     expect(sup.serving?.bundle).toBe(v1);
     expect(await (await fetch(`${sup.serving!.url}/hello/version`)).json()).toMatchObject({ version: "1" });
   });
+
+  it("frees the port once stopped: the standby's hold on the listening socket goes with it", async () => {
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+    const log = recording();
+    const holding = log.next(/standby worker \d+ ready, holding the listening socket/);
+    const sup = await create({ logger: log.logger });
+    await sup.start();
+    await holding;
+    const port = Number(new URL(sup.serving!.url).port);
+    await sup.stop();
+    supervisor = undefined;
+    const probe = createServer();
+    await new Promise<void>((resolve, reject) => probe.once("error", reject).listen(port, "127.0.0.1", resolve));
+    await new Promise((resolve) => probe.close(resolve));
+  });
+
+  // Without a standby holding the socket, the port closes with the dead worker and the next one
+  // binds it afresh (connections are refused meanwhile): still served, on the same port.
+  for (const [title, standby] of [
+    ["the standby died before the serving worker", true],
+    ["the standby is disabled", false],
+  ] as const) {
+    it(`restarts a killed worker on the same port when ${title}`, async () => {
+      await useBundle(dataDir, await makeBundle(dataDir, "v1", [versionPlugin("hello", "/hello", "1")]));
+      const log = recording();
+      const ready = log.next(/standby worker (\d+) ready/);
+      const served: number[] = [];
+      let restarted!: () => void;
+      const restart = new Promise<void>((resolve) => (restarted = resolve));
+      const sup = await create({ logger: log.logger, standby, onServing: (r) => served.push(r.pid) === 2 && restarted() });
+      const first = await sup.start();
+      const url = sup.serving!.url;
+      if (standby) {
+        const pid = Number((await ready)[1]);
+        const gone = exitOf(pid);
+        process.kill(pid, "SIGKILL");
+        await gone;
+      }
+      process.kill(first.pid, "SIGKILL");
+      await restart;
+      expect(served[1]).not.toBe(first.pid);
+      expect(sup.serving?.url).toBe(url);
+      expect(await (await fetch(`${url}/hello/version`)).json()).toMatchObject({ version: "1" });
+    });
+  }
 
   // Regression (issue 9): a retired worker holding an admin operation that never ends (here a
   // check against a registry that accepts connections and never answers) said "holding" every
