@@ -154,7 +154,7 @@ describe.skipIf(!hasRedis || !canStartRedis)("a fleet of three runners on one re
     // the succession of workers: a runner never starts one on an older generation than one it
     // started before. The answers in the order seen are only a figure: during a handover the old
     // worker may still answer a fresh connection for a few milliseconds after the new one did
-    // (the cluster primary hands it connections until it has processed the old worker's close).
+    // (both accept on the shared socket until the old one, told to drain, closes its copy).
     const seen: string[][] = fleet.map(() => []);
     const workers: Map<number, { from: number; to: number; serving: string }>[] = fleet.map(() => new Map());
     // Set versions by generation id, read when an id is first seen (old bundles are pruned later).

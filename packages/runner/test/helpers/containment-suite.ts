@@ -42,8 +42,8 @@ export function describeContainment(title: string, modes: readonly ContainmentMo
   let dataDir: string;
   let runner: CliProcess & { url: string };
   let port: number;
-  // With a timeout: a connection the cluster primary handed to a worker in the moment its loop
-  // blocked is never answered (Node's round-robin does not hand it on when that worker dies).
+  // With a timeout: a request a worker accepted just before its loop blocked is answered by
+  // nobody until that worker is killed (then it is reset).
   const installed = async () => (await (await fetch(`${runner.url}/plugins/installed`, { signal: AbortSignal.timeout(5_000) })).json()) as Installed;
 
   beforeAll(async () => {
