@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 import { makeBundle, useBundle } from "./helpers/bundles";
 import { describeContainment } from "./helpers/containment-suite";
-import { healthyPlugin } from "./helpers/faulty-plugins";
+import { faultyPlugin, healthyPlugin } from "./helpers/faulty-plugins";
 
 // In a file (so a test process and a runner) of its own: see containment.test.ts.
 describeContainment("containment: a plugin that runs its worker out of memory", [{ mode: "oom", status: "quarantined" }]);
@@ -53,4 +53,58 @@ describe("containment: a plugin that takes its worker down before any other thre
     expect(runner.child.exitCode).toBeNull();
     expect(await (await fetch(`${runner.url}/healthy/ok`, { signal: AbortSignal.timeout(5_000) })).json()).toEqual({ ok: "healthy" });
   }, 60_000);
+});
+
+// An OOM is charged to the plugin the fault pipe last named as running. That was set at plugin
+// calls only: a plugin entered just before the death (here: one called all the time) outranked
+// the one whose awaited continuation was allocating. Every async callback now sets who runs.
+describe("containment: an OOM after an await, while another plugin is called all the time", () => {
+  const TOKEN = "containment-test-token-0123";
+  let dataDir: string;
+  let runner: CliProcess & { url: string };
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "cosmo-contain-"));
+    await useBundle(dataDir, await makeBundle(dataDir, "v1", [healthyPlugin("healthy", "/healthy"), faultyPlugin("leaky", "/leaky", "oom-after-await")]));
+    runner = await startRunner(["--port", String(await freePort()), "--data-dir", dataDir, "--max-heap", "96"], { COSMO_ADMIN_TOKEN: TOKEN });
+  });
+  afterAll(async () => {
+    await stopRunner(runner);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("quarantines the plugin that allocated, not the one entered last", async () => {
+    type Entry = { name: string; status: string; quarantine?: { reason: string } };
+    const installed = async () =>
+      ((await (await fetch(`${runner.url}/plugins/installed`, { signal: AbortSignal.timeout(5_000) })).json()) as { plugins: Entry[] }).plugins;
+    let loading = true;
+    let answered = 0;
+    // Four clients calling the healthy plugin back to back until the OOM is handled.
+    const load = Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (loading) {
+          const ok = await fetch(`${runner.url}/healthy/ok`, { signal: AbortSignal.timeout(10_000) }).then((r) => r.ok, () => false);
+          if (ok) answered++;
+        }
+      }),
+    );
+    try {
+      // Once some answers prove the load runs, the leak starts.
+      while (answered < 20) await fetch(`${runner.url}/healthy/ok`).catch(() => undefined);
+      await fetch(`${runner.url}/leaky/boom`, { signal: AbortSignal.timeout(30_000) }).catch(() => undefined);
+      const deadline = Date.now() + 45_000;
+      let plugins = await installed().catch(() => [] as Entry[]);
+      while (plugins.find((p) => p.name === "leaky")?.status !== "quarantined") {
+        if (Date.now() > deadline) throw new Error(`leaky was not quarantined: ${JSON.stringify(plugins)}\nstderr:\n${runner.stderr().slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+        plugins = await installed().catch(() => [] as Entry[]);
+      }
+      expect(plugins.find((p) => p.name === "leaky")?.quarantine?.reason).toMatch(/out of memory/);
+      expect(plugins.find((p) => p.name === "healthy")?.status).toBe("active");
+    } finally {
+      loading = false;
+      await load;
+    }
+    expect(runner.child.exitCode).toBeNull();
+  }, 90_000);
 });

@@ -13,4 +13,6 @@ describeContainment("containment: a plugin's fault stays its own", [
   { mode: "timer-exit", status: "quarantined" },
   { mode: "unhandled-rejection", status: "failed" },
   { mode: "block-loop", status: "quarantined" },
+  { mode: "block-in-timer", status: "quarantined" },
+  { mode: "block-after-await", status: "quarantined", busy: true },
 ]);

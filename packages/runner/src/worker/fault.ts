@@ -52,8 +52,9 @@ export interface PipeState {
  * A line on the fault pipe. `v` orders lines from the two writers (the worker's main thread
  * and its watchdog thread): each takes it from one shared counter before it samples or writes,
  * so the line with the highest `v` is the newest view, whatever order the lines arrive in.
- * - `enter`: the main thread, synchronously, as it enters a plugin the supervisor was not told
- *   of: the plugin is on the pipe before its code can kill the process (an OOM, say);
+ * - `enter`: the main thread, synchronously, as the first plugin code after a watchdog tick
+ *   starts (every switch, before the thread's first tick): the plugin is on the pipe before its
+ *   code can kill the process (an OOM, say);
  * - `state`: the watchdog thread, whenever who runs or is in flight changed (and after an
  *   `enter`, so the supervisor learns when that plugin left);
  * - `stall`: the watchdog thread, once the event loop has not turned for `ms`.
@@ -71,10 +72,12 @@ export const SLOT = {
   running: 1,
   /** The counter every pipe line's `v` comes from. */
   version: 2,
-  /** Index of the plugin the main thread last wrote an `enter` line for, until the watchdog writes again. */
+  /** Index of the plugin the main thread last wrote an `enter` line for, until the watchdog's next tick. */
   told: 3,
+  /** Set by the watchdog thread at its first tick: from then on it clears `told` at every tick. */
+  ticking: 4,
   /** From here: one in-flight count per plugin index. */
-  counts: 4,
+  counts: 5,
 } as const;
 
 /** The plugin a state names as the one at fault: the one running, else the only one in flight. */

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeBundle, useBundle } from "./bundles";
-import { faultyPlugin, healthyPlugin, type FaultMode } from "./faulty-plugins";
+import { busyPlugin, faultyPlugin, healthyPlugin, type FaultMode } from "./faulty-plugins";
 import { freePort, startRunner, stopRunner, type CliProcess } from "@cosmo/test-kit";
 
 const TOKEN = "containment-test-token-0123";
@@ -30,6 +30,11 @@ async function until<T>(check: () => Promise<T | undefined>, what: string): Prom
 export interface ContainmentMode {
   mode: FaultMode;
   status: "quarantined" | "failed";
+  /**
+   * Another plugin has a request in flight meanwhile, so "the only plugin in flight" names no
+   * one: only who runs (the async context, at every callback) can.
+   */
+  busy?: boolean;
 }
 
 /**
@@ -48,7 +53,7 @@ export function describeContainment(title: string, modes: readonly ContainmentMo
 
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), "cosmo-contain-"));
-    const plugins = [healthyPlugin("healthy", "/healthy"), ...modes.map(({ mode }) => faultyPlugin(`f-${mode}`, `/${mode}`, mode))];
+    const plugins = [healthyPlugin("healthy", "/healthy"), busyPlugin("busy", "/busy"), ...modes.map(({ mode }) => faultyPlugin(`f-${mode}`, `/${mode}`, mode))];
     await useBundle(dataDir, await makeBundle(dataDir, "v1", plugins));
     // A fixed port: a worker that dies (OOM) leaves no worker listening for a moment, and with
     // --port 0 the next one would get another port.
@@ -60,8 +65,14 @@ export function describeContainment(title: string, modes: readonly ContainmentMo
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  for (const { mode, status } of modes) {
-    it(`sets aside a plugin whose route does "${mode}" (${status}), names it, and keeps the runner and the other plugins serving`, async () => {
+  for (const { mode, status, busy } of modes) {
+    const meanwhile = busy ? " while another plugin's request is in flight" : "";
+    it(`sets aside a plugin whose route does "${mode}"${meanwhile} (${status}), names it, and keeps the runner and the other plugins serving`, async () => {
+      if (busy) {
+        // Reset when the stalled worker is killed.
+        void fetch(`${runner.url}/busy/wait`).catch(() => undefined);
+        await until(async () => ((await (await fetch(`${runner.url}/busy/waiting`)).json()) as { waiting: number }).waiting > 0 || undefined, "the busy request to be in flight");
+      }
       // Unauthenticated, as an attacker would; the answer itself may fail (the worker may die).
       await fetch(`${runner.url}/${mode}/boom`, { signal: AbortSignal.timeout(20_000) }).catch(() => undefined);
       const entry = await until(async () => {
@@ -82,7 +93,7 @@ export function describeContainment(title: string, modes: readonly ContainmentMo
     const health = (await (await fetch(`${runner.url}/health`)).json()) as { plugins: Record<string, number> };
     // The rejecting plugin was only marked failed in the worker it failed in: a later worker
     // (after the blocked loop) loads it afresh.
-    expect(health.plugins).toMatchObject({ total: modes.length + 1, quarantined: modes.filter((m) => m.status === "quarantined").length });
+    expect(health.plugins).toMatchObject({ total: modes.length + 2, quarantined: modes.filter((m) => m.status === "quarantined").length });
     await stopRunner(runner);
     runner = await startRunner(["--port", String(port), "--data-dir", dataDir], { COSMO_ADMIN_TOKEN: TOKEN });
     const after = await installed();

@@ -15,7 +15,12 @@ export const FAULTS = {
   "timer-exit": "setTimeout(() => process.exit(2), 1);",
   "unhandled-rejection": 'Promise.reject(new Error("nobody catches this"));',
   "block-loop": "for (;;) {}",
+  // After the call returned: in a timer it started, and in the continuation of what it awaits
+  // (its request still in flight). Only the async context says whose code that is.
+  "block-in-timer": "setTimeout(() => { for (;;) {} }, 1);",
+  "block-after-await": "return (async () => { await new Promise((r) => setTimeout(r, 1)); for (;;) {} })();",
   "oom": "const hog = []; for (;;) hog.push(new Array(1e6).fill(hog.length));",
+  "oom-after-await": "return (async () => { await new Promise((r) => setTimeout(r, 1)); const hog = []; for (;;) hog.push(new Array(1e6).fill(hog.length)); })();",
 } as const;
 
 /** One fault mode's name. */
@@ -43,4 +48,24 @@ export function faultyAtLoad(name: string, prefix: string, mode: FaultMode, dela
 /** A healthy plugin answering `GET <prefix>/ok`. */
 export function healthyPlugin(name: string, prefix: string): FixturePlugin {
   return { name, prefix, source: `export const plugin = { setup(ctx) { ctx.route("GET", "/ok", () => ({ ok: ${JSON.stringify(name)} })); } };\n` };
+}
+
+/**
+ * A plugin whose `GET <prefix>/wait` stays in flight until `GET <prefix>/release`, with
+ * `GET <prefix>/waiting` counting those in flight: another plugin busy while one misbehaves.
+ */
+export function busyPlugin(name: string, prefix: string): FixturePlugin {
+  return {
+    name,
+    prefix,
+    source: `let waiting = [];
+export const plugin = {
+  setup(ctx) {
+    ctx.route("GET", "/wait", () => new Promise((resolve) => waiting.push(resolve)).then(() => ({ released: true })));
+    ctx.route("GET", "/waiting", () => ({ waiting: waiting.length }));
+    ctx.route("GET", "/release", () => { const all = waiting; waiting = []; for (const r of all) r(); return { released: all.length }; });
+  },
+};
+`,
+  };
 }
