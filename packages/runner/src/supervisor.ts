@@ -80,7 +80,11 @@ export interface SupervisorOptions {
    * reliability suite's kill -9 rows).
    */
   maxHoldMs?: number;
-  /** Keep a standby worker forked ahead for the next reload or restart (default true). */
+  /**
+   * Keep a standby worker forked ahead for the next reload or restart (default true). It also
+   * holds the listening socket, so that connections wait rather than being refused while a
+   * worker that died is replaced (see the module comment).
+   */
   standby?: boolean;
   /** Where the supervisor's lines go (default: consola tagged cosmo-runner). */
   logger?: SupervisorLogger;
