@@ -36,7 +36,8 @@ import { rollback } from "@cosmo/bundler";
 import { createError, errorMessage, isCosmoError, type CosmoError } from "@cosmo/core";
 import { consola } from "consola";
 import { quarantine } from "./containment/state";
-import { FAULT_FD, FAULT_WORDS, suspectOf, type FaultPlugin, type FaultReport, type PipeLine, type PipeState } from "./worker/fault";
+import { FAULT_FD, FAULT_WORDS, MARKER_FD, suspectOf, type FaultPlugin, type FaultReport, type PipeLine, type PipeState } from "./worker/fault";
+import { openMarker, takeMarker, type Marked } from "./worker/marker";
 import {
   isCosmoMessage,
   serializeError,
@@ -110,6 +111,12 @@ interface WorkerState {
   last?: PipeState;
   /** The version (`v`) of the line `last` comes from: an older line arriving later is stale. */
   version?: number;
+  /** Plugins by the index the marker names them with (`plugin` lines). */
+  plugins: Map<number, FaultPlugin>;
+  /** Its marker's fd (see MARKER_FD), until it is read at the worker's exit. */
+  marker?: number;
+  /** What its marker said when it exited. */
+  marked?: Marked;
   /** A fault is being handled: its exit is expected and not counted again. */
   replacing?: boolean;
   /** Its event loop is blocked: retire it with SIGKILL, it cannot drain. */
@@ -148,6 +155,14 @@ function drained(state: WorkerState): Promise<void> {
 const PIPE_DRAIN_MS = 2_000;
 
 const MAX_START_ATTEMPTS = 20;
+
+/**
+ * A worker's stdio: the supervisor's own output, IPC, the fault pipe (fd 4: the watchdog thread
+ * writes there, it has no IPC channel), and the worker's marker (fd 5; see #fork).
+ */
+function workerStdio(marker?: number): (string | number)[] {
+  return ["inherit", "inherit", "inherit", "ipc", "pipe", marker ?? "ignore"];
+}
 
 /** A reload as the supervisor itself asks for one (a restart after a crash). */
 type InternalReload = ReloadOptions & {
@@ -192,8 +207,7 @@ export class Supervisor {
       exec: options.exec ?? fileURLToPath(new URL("./worker.js", import.meta.url)),
       args: [],
       execArgv: [...process.execArgv, ...(options.maxHeapMb ? [`--max-old-space-size=${options.maxHeapMb}`] : [])],
-      // fd 4: the fault pipe the worker's watchdog thread writes to (it has no IPC channel).
-      stdio: ["inherit", "inherit", "inherit", "ipc", "pipe"],
+      stdio: workerStdio(),
     });
   }
 
@@ -355,17 +369,31 @@ export class Supervisor {
       }
       if (typeof line.v === "number" && line.v >= (state.version ?? 0)) {
         state.version = line.v;
-        if (line.type === "enter") state.last = { running: line.plugin, inflight: state.last?.inflight ?? [] };
         if (line.type === "state" || line.type === "stall") state.last = { running: line.running, inflight: line.inflight ?? [] };
       }
+      if (line.type === "plugin" && typeof line.index === "number") state.plugins.set(line.index, line.plugin);
       if (line.type === "stall") state.onStall?.(line);
     });
   }
 
   #stateOf(worker: Worker): WorkerState {
     let state = this.#workers.get(worker);
-    if (!state) this.#workers.set(worker, (state = {}));
+    if (!state) this.#workers.set(worker, (state = { plugins: new Map() }));
     return state;
+  }
+
+  /**
+   * The plugin a worker that died on its own is charged with: the one its marker names, if the
+   * marker was written after the newest line the watchdog wrote (that plugin's code was the last
+   * to run); else what the watchdog saw last. Call once its pipe is drained.
+   */
+  #suspectAtDeath(state: WorkerState): FaultPlugin | undefined {
+    const marked = state.marked;
+    if (marked && marked.index !== 0 && marked.v > (state.version ?? 0)) {
+      const plugin = state.plugins.get(marked.index);
+      if (plugin) return plugin;
+    }
+    return suspectOf(state.last);
   }
 
   /**
@@ -375,8 +403,14 @@ export class Supervisor {
    */
   #spawn(bundle: string | null, fallback?: string): Promise<{ worker: Worker; ready: ReadyMessage }> {
     const worker = this.#takeStandby() ?? this.#fork();
-    const config: WorkerConfig = { ...this.#options.config, bundle, faultFd: FAULT_FD, ...(fallback ? { fallback } : {}) };
     const state = this.#stateOf(worker);
+    const config: WorkerConfig = {
+      ...this.#options.config,
+      bundle,
+      faultFd: FAULT_FD,
+      ...(state.marker !== undefined ? { markerFd: MARKER_FD } : {}),
+      ...(fallback ? { fallback } : {}),
+    };
     const timeout = this.#options.readyTimeout ?? 60_000;
     return new Promise((resolve, reject) => {
       let reported: SerializedError | undefined;
@@ -429,7 +463,7 @@ export class Supervisor {
         });
       };
       const startDied = (code: number | null, signal: string | null, exit: string) => {
-        const suspect = reported ? undefined : suspectOf(state.last);
+        const suspect = reported ? undefined : this.#suspectAtDeath(state);
         if (suspect) {
           // Died with no word while a plugin loaded: one more death against it (quarantined
           // at the limit), and another attempt tells more.
@@ -456,13 +490,23 @@ export class Supervisor {
 
   /** Forks a worker process; it asks for its config once its modules are loaded. */
   #fork(): Worker {
+    // Each worker its own marker, as the stdio entry after the fault pipe (fd 5).
+    const marker = openMarker();
+    cluster.setupPrimary({ stdio: workerStdio(marker) });
     // COSMO_ADMIN_TOKEN must not reach plugins: an undefined value drops it from the environment.
     const worker = cluster.fork({ COSMO_ADMIN_TOKEN: undefined });
+    const state = this.#stateOf(worker);
+    state.marker = marker;
+    // First of its exit listeners: the marker is read (and closed) before anyone asks who died.
+    worker.once("exit", () => {
+      if (state.marker === undefined) return;
+      state.marked = takeMarker(state.marker);
+      state.marker = undefined;
+    });
     // A send to a worker that just died fails with EPIPE on the worker object: without a listener
     // that error would end the supervisor, the one process that must outlive every worker.
     worker.on("error", (error) => this.#log.warn(`worker ${worker.process.pid}: ${errorMessage(error)}`));
     worker.process.stdio?.[FAULT_FD]?.on("error", () => {});
-    const state = this.#stateOf(worker);
     const onConfigRequest = (message: unknown) => {
       if (!isCosmoMessage(message) || message.type !== "config-request") return;
       state.configRequested = true;
@@ -558,7 +602,7 @@ export class Supervisor {
       if (state.replacing) return this.#crashed(exit, true);
       const oom = signal === "SIGABRT" || code === 134;
       void drained(state)
-        .then(() => this.#countDeath(suspectOf(state.last), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`))
+        .then(() => this.#countDeath(this.#suspectAtDeath(state), oom ? "out-of-memory" : "worker-died", `the worker ${exit}`))
         .then((quarantined) => this.#crashed(exit, quarantined));
     });
   }

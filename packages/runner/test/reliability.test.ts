@@ -195,6 +195,7 @@ describe("reliability", () => {
           result: `${seen ? `${expected}, named` : "NOT NAMED"} in ${recovery} ms; healthy requests failed meanwhile: ${afterFailed} of ${afterSent}, after: ${failed - afterFailed}`,
           ok,
         });
+        if (!seen) console.error(`runner stderr (f-${mode} not ${expected}):\n${runner.stderr().slice(-4000)}`);
         expect(seen, `f-${mode} ${expected}`).toBe(true);
         expect(failed - afterFailed).toBe(0);
       }

@@ -13,7 +13,7 @@ import { createHook } from "node:async_hooks";
 import { writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { bindPluginListeners, createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
-import { FAULT_WORDS, SLOT, type FaultKind, type FaultPlugin, type FaultReport, type PipeLine } from "./fault";
+import { FAULT_WORDS, MARKER_BYTES, SLOT, type FaultKind, type FaultPlugin, type FaultReport, type PipeLine } from "./fault";
 
 /** Plugins a worker can tell apart in shared memory; later ones share index 0 ("unknown"). */
 const MAX_PLUGINS = 1024;
@@ -25,8 +25,8 @@ export interface ContainmentOptions {
   /** The service whose plugins run here (for markFailed and package names), once built. */
   service(): PluginService | undefined;
   logger: PluginLogger;
-  /** Starts the watchdog thread when set. */
-  watchdog?: { file: string; fd: number; stallTimeout: number };
+  /** Starts the watchdog thread when set; `markerFd`: see MARKER_FD. */
+  watchdog?: { file: string; fd: number; stallTimeout: number; markerFd?: number };
 }
 
 /** The installed containment. */
@@ -60,39 +60,50 @@ export function installContainment(options: ContainmentOptions): Containment {
       if (index !== 0) {
         names.push(name);
         thread?.postMessage({ index, plugin: pluginOf(name) });
+        say({ type: "plugin", v: Atomics.add(view, SLOT.version, 1) + 1, index, plugin: pluginOf(name) });
       }
       indexes.set(name, index);
     }
     return index;
   };
 
-  // The supervisor must know a plugin ran even if its code kills the process at once (an OOM
-  // aborts the whole process, watchdog thread included): so the first plugin code to run after
-  // each watchdog tick writes its `enter` line here, synchronously, before it runs. The watchdog
-  // clears `told` at each tick (every 10 ms while plugins run, see watchdog-thread.ts), so this
-  // is one write per tick at most. A write at every switch between plugins would name the
-  // plugin exactly even for a death within a tick, but measured with 5 plugins called in turn
-  // it doubled the CPU per request (74 µs against 35; the supervisor parses every line). Until
-  // the thread ticks (it starts a Node environment of its own: 250-600 ms) nobody clears `told`,
-  // so until then every switch is written.
+  // The supervisor must know which plugin ran even if its code kills the process at once (an
+  // OOM aborts the whole process, watchdog thread included): so the marker (MARKER_FD) names
+  // the plugin whose code is about to run, written before it runs, whenever that is another
+  // plugin than the one it names, or the first since the watchdog's last tick (whose lines are
+  // then older than the marker). A pipe line each time instead cost the supervisor a wake-up
+  // per switch: with 5 plugins called in turn it doubled the CPU per request.
   const fd = options.watchdog?.fd;
-  const tell = (index: number, name: string) => {
-    if (fd === undefined || index === 0) return;
-    const told = Atomics.load(view, SLOT.told);
-    if (told === index || (told !== 0 && Atomics.load(view, SLOT.ticking) === 1)) return;
-    const line: PipeLine = { type: "enter", v: Atomics.add(view, SLOT.version, 1) + 1, plugin: pluginOf(name) };
+  const markerFd = options.watchdog?.markerFd;
+  const say = (line: PipeLine) => {
+    if (fd === undefined) return;
     try {
       writeSync(fd, `${JSON.stringify(line)}\n`);
     } catch {
-      return; // the supervisor is gone: nobody to tell
+      // the supervisor is gone: nobody to tell
     }
+  };
+  const marker = new Int32Array(MARKER_BYTES / 4);
+  const markerBytes = new Uint8Array(marker.buffer);
+  let marked = 0;
+  const mark = (index: number) => {
+    if (markerFd === undefined || index === 0) return;
+    if (index === marked && Atomics.load(view, SLOT.told) !== 0) return;
+    marker[0] = index;
+    marker[1] = Atomics.add(view, SLOT.version, 1) + 1;
+    try {
+      writeSync(markerFd, markerBytes, 0, MARKER_BYTES, 0);
+    } catch {
+      return;
+    }
+    marked = index;
     Atomics.store(view, SLOT.told, index);
   };
   const stopObserving = observePluginCalls({
     enter: (plugin) => {
       const index = indexOf(plugin);
       Atomics.store(view, SLOT.running, index);
-      tell(index, plugin);
+      mark(index);
     },
     leave: (_plugin, previous) => Atomics.store(view, SLOT.running, previous === undefined ? 0 : indexOf(previous)),
     begin: (plugin) => void Atomics.add(view, SLOT.counts + indexOf(plugin), 1),
@@ -112,7 +123,7 @@ export function installContainment(options: ContainmentOptions): Containment {
       const name = currentPlugin();
       const index = name === undefined ? 0 : indexOf(name);
       Atomics.store(view, SLOT.running, index);
-      if (index !== 0) tell(index, name!);
+      mark(index);
     },
     after() {
       Atomics.store(view, SLOT.running, outer.pop() ?? 0);
@@ -202,7 +213,12 @@ export function installContainment(options: ContainmentOptions): Containment {
   return {
     knowPlugins(plugins) {
       for (const p of plugins) if (p.package) packages.set(p.name, p.package);
-      for (const p of plugins) if (indexes.has(p.name)) thread?.postMessage({ index: indexes.get(p.name), plugin: pluginOf(p.name) });
+      for (const p of plugins) {
+        const index = indexes.get(p.name);
+        if (index === undefined || index === 0) continue;
+        thread?.postMessage({ index, plugin: pluginOf(p.name) });
+        say({ type: "plugin", v: Atomics.add(view, SLOT.version, 1) + 1, index, plugin: pluginOf(p.name) });
+      }
       for (const p of plugins) indexOf(p.name);
     },
     stop() {

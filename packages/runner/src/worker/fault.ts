@@ -49,18 +49,16 @@ export interface PipeState {
 }
 
 /**
- * A line on the fault pipe. `v` orders lines from the two writers (the worker's main thread
- * and its watchdog thread): each takes it from one shared counter before it samples or writes,
- * so the line with the highest `v` is the newest view, whatever order the lines arrive in.
- * - `enter`: the main thread, synchronously, as the first plugin code after a watchdog tick
- *   starts (every switch, before the thread's first tick): the plugin is on the pipe before its
- *   code can kill the process (an OOM, say);
- * - `state`: the watchdog thread, whenever who runs or is in flight changed (and after an
- *   `enter`, so the supervisor learns when that plugin left);
+ * A line on the fault pipe. `v` orders what the worker says: every line and every write of the
+ * marker (see MARKER_FD) takes it from one shared counter before it samples or writes, so the
+ * newest is the one with the highest `v`.
+ * - `plugin`: the main thread, as it first tells a plugin apart: the marker holds its index;
+ * - `state`: the watchdog thread, whenever who runs or is in flight changed (and after a marker
+ *   write, so the supervisor learns when that plugin left);
  * - `stall`: the watchdog thread, once the event loop has not turned for `ms`.
  */
 export type PipeLine =
-  | { type: "enter"; v: number; plugin: FaultPlugin }
+  | { type: "plugin"; v: number; index: number; plugin: FaultPlugin }
   | ({ type: "state"; v: number } & PipeState)
   | ({ type: "stall"; v: number; ms: number } & PipeState);
 
@@ -72,12 +70,10 @@ export const SLOT = {
   running: 1,
   /** The counter every pipe line's `v` comes from. */
   version: 2,
-  /** Index of the plugin the main thread last wrote an `enter` line for, until the watchdog's next tick. */
+  /** Index of the plugin the main thread last wrote to the marker, until the watchdog's next tick. */
   told: 3,
-  /** Set by the watchdog thread at its first tick: from then on it clears `told` at every tick. */
-  ticking: 4,
   /** From here: one in-flight count per plugin index. */
-  counts: 5,
+  counts: 4,
 } as const;
 
 /** The plugin a state names as the one at fault: the one running, else the only one in flight. */
@@ -89,3 +85,15 @@ export function suspectOf(state: PipeState | undefined): FaultPlugin | undefined
 
 /** The stdio index of the fault pipe in a forked worker (after stdin, stdout, stderr and IPC). */
 export const FAULT_FD = 4;
+
+/**
+ * The stdio index of the marker: a file the supervisor opened (and unlinked) for this worker,
+ * whose first 8 bytes the main thread overwrites, before any plugin code runs, with the index
+ * of the plugin it runs and a `v` (two little-endian int32). A process that dies at once (an
+ * OOM, a native crash) leaves in it the last plugin that ran; the supervisor reads it then.
+ * A file, not pipe lines: nobody is woken per write, so it can be exact at every switch.
+ */
+export const MARKER_FD = 5;
+
+/** The marker's size in bytes: the plugin index, then `v`. */
+export const MARKER_BYTES = 8;

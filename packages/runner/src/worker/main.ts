@@ -156,7 +156,7 @@ async function start(): Promise<void> {
     logger,
     watchdog:
       config.faultFd !== undefined && stallTimeout > 0
-        ? { file: fileURLToPath(new URL("./watchdog.js", import.meta.url)), fd: config.faultFd, stallTimeout }
+        ? { file: fileURLToPath(new URL("./watchdog.js", import.meta.url)), fd: config.faultFd, stallTimeout, markerFd: config.markerFd }
         : undefined,
   });
   server = await createWorkerServer(config, {

@@ -32,6 +32,8 @@ export interface WorkerConfig {
   stallTimeout?: number;
   /** The fd of the fault pipe the watchdog thread writes to (set by the supervisor). */
   faultFd?: number;
+  /** The fd of the marker file naming the plugin that runs (set by the supervisor; see MARKER_FD). */
+  markerFd?: number;
   /** Why this worker serves a fallback (the last bundle that served, or none) instead of the current bundle. */
   fallback?: string;
   /** How the worker logs (level, pretty or JSON, access log); the supervisor's own options. */
