@@ -367,11 +367,14 @@ export class Supervisor {
       } catch {
         return; // not a line of ours (a plugin writing to fd 4?): ignored rather than trusted
       }
+      if (line.type === "plugin") {
+        if (typeof line.index === "number") state.plugins.set(line.index, line.plugin);
+        return;
+      }
       if (typeof line.v === "number" && line.v >= (state.version ?? 0)) {
         state.version = line.v;
         if (line.type === "state" || line.type === "stall") state.last = { running: line.running, inflight: line.inflight ?? [] };
       }
-      if (line.type === "plugin" && typeof line.index === "number") state.plugins.set(line.index, line.plugin);
       if (line.type === "stall") state.onStall?.(line);
     });
   }

@@ -60,7 +60,7 @@ export function installContainment(options: ContainmentOptions): Containment {
       if (index !== 0) {
         names.push(name);
         thread?.postMessage({ index, plugin: pluginOf(name) });
-        say({ type: "plugin", v: Atomics.add(view, SLOT.version, 1) + 1, index, plugin: pluginOf(name) });
+        say({ type: "plugin", index, plugin: pluginOf(name) });
       }
       indexes.set(name, index);
     }
@@ -217,7 +217,7 @@ export function installContainment(options: ContainmentOptions): Containment {
         const index = indexes.get(p.name);
         if (index === undefined || index === 0) continue;
         thread?.postMessage({ index, plugin: pluginOf(p.name) });
-        say({ type: "plugin", v: Atomics.add(view, SLOT.version, 1) + 1, index, plugin: pluginOf(p.name) });
+        say({ type: "plugin", index, plugin: pluginOf(p.name) });
       }
       for (const p of plugins) indexOf(p.name);
     },

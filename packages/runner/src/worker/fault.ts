@@ -49,16 +49,17 @@ export interface PipeState {
 }
 
 /**
- * A line on the fault pipe. `v` orders what the worker says: every line and every write of the
- * marker (see MARKER_FD) takes it from one shared counter before it samples or writes, so the
- * newest is the one with the highest `v`.
- * - `plugin`: the main thread, as it first tells a plugin apart: the marker holds its index;
+ * A line on the fault pipe. `v` orders what the worker says of who runs: every such line and
+ * every write of the marker (see MARKER_FD) takes it from one shared counter before it samples
+ * or writes, so the newest is the one with the highest `v`.
+ * - `plugin`: the main thread, as it first tells a plugin apart: the index the marker names it
+ *   by (no `v`: it says nothing of who runs);
  * - `state`: the watchdog thread, whenever who runs or is in flight changed (and after a marker
  *   write, so the supervisor learns when that plugin left);
  * - `stall`: the watchdog thread, once the event loop has not turned for `ms`.
  */
 export type PipeLine =
-  | { type: "plugin"; v: number; index: number; plugin: FaultPlugin }
+  | { type: "plugin"; index: number; plugin: FaultPlugin }
   | ({ type: "state"; v: number } & PipeState)
   | ({ type: "stall"; v: number; ms: number } & PipeState);
 
