@@ -13,7 +13,7 @@ import { createHook } from "node:async_hooks";
 import { writeSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { bindPluginListeners, createError, currentPlugin, errorMessage, observePluginCalls, type PluginLogger, type PluginService } from "@cosmo/core";
-import { FAULT_WORDS, MARKER_BYTES, SLOT, type FaultKind, type FaultPlugin, type FaultReport, type PipeLine } from "./fault";
+import { FAULT_WORDS, MARKER_BYTES, SLOT, writeLine, type FaultKind, type FaultPlugin, type FaultReport } from "./fault";
 
 /** Plugins a worker can tell apart in shared memory; later ones share index 0 ("unknown"). */
 const MAX_PLUGINS = 1024;
@@ -59,8 +59,7 @@ export function installContainment(options: ContainmentOptions): Containment {
       index = names.length < MAX_PLUGINS ? names.length : 0;
       if (index !== 0) {
         names.push(name);
-        thread?.postMessage({ index, plugin: pluginOf(name) });
-        say({ type: "plugin", index, plugin: pluginOf(name) });
+        announce(index, name);
       }
       indexes.set(name, index);
     }
@@ -75,13 +74,11 @@ export function installContainment(options: ContainmentOptions): Containment {
   // per switch: with 5 plugins called in turn it doubled the CPU per request.
   const fd = options.watchdog?.fd;
   const markerFd = options.watchdog?.markerFd;
-  const say = (line: PipeLine) => {
-    if (fd === undefined) return;
-    try {
-      writeSync(fd, `${JSON.stringify(line)}\n`);
-    } catch {
-      // the supervisor is gone: nobody to tell
-    }
+  // Which plugin an index stands for, to the watchdog thread and (for the marker) the supervisor.
+  const announce = (index: number, name: string) => {
+    const plugin = pluginOf(name);
+    thread?.postMessage({ index, plugin });
+    if (fd !== undefined) writeLine(fd, { type: "plugin", index, plugin });
   };
   const marker = new Int32Array(MARKER_BYTES / 4);
   const markerBytes = new Uint8Array(marker.buffer);
@@ -213,11 +210,10 @@ export function installContainment(options: ContainmentOptions): Containment {
   return {
     knowPlugins(plugins) {
       for (const p of plugins) if (p.package) packages.set(p.name, p.package);
+      // Indexes given out before the packages were known: told again, with their package.
       for (const p of plugins) {
         const index = indexes.get(p.name);
-        if (index === undefined || index === 0) continue;
-        thread?.postMessage({ index, plugin: pluginOf(p.name) });
-        say({ type: "plugin", index, plugin: pluginOf(p.name) });
+        if (index !== undefined && index !== 0) announce(index, p.name);
       }
       for (const p of plugins) indexOf(p.name);
     },

@@ -2,6 +2,8 @@
  * What a worker reports about a plugin's fault, over IPC (main thread) or the fault pipe (the
  * watchdog thread, which has no IPC channel). Shared by the worker and the supervisor.
  */
+import { writeSync } from "node:fs";
+
 
 /** The kinds of fault containment tells apart. */
 export type FaultKind =
@@ -62,6 +64,15 @@ export type PipeLine =
   | { type: "plugin"; index: number; plugin: FaultPlugin }
   | ({ type: "state"; v: number } & PipeState)
   | ({ type: "stall"; v: number; ms: number } & PipeState);
+
+/** Writes one line on the fault pipe; a supervisor gone (or a full pipe) is nothing to act on. */
+export function writeLine(fd: number, line: PipeLine): void {
+  try {
+    writeSync(fd, `${JSON.stringify(line)}\n`);
+  } catch {
+    // nobody to tell, or no room: carry on
+  }
+}
 
 /** The words of the shared memory between a worker's main thread and its watchdog thread. */
 export const SLOT = {

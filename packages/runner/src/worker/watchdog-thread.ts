@@ -13,9 +13,8 @@
  * fault that kills the process at once still finds its plugin named.
  * It never kills the process itself: the supervisor starts a replacement first, then kills.
  */
-import { writeSync } from "node:fs";
 import { parentPort, workerData } from "node:worker_threads";
-import { SLOT, type FaultPlugin, type PipeLine } from "./fault";
+import { SLOT, writeLine, type FaultPlugin, type PipeLine } from "./fault";
 
 interface WatchdogData {
   buffer: SharedArrayBuffer;
@@ -28,13 +27,7 @@ const view = new Int32Array(buffer);
 const plugins = new Map<number, FaultPlugin>();
 parentPort?.on("message", (m: { index: number; plugin: FaultPlugin }) => plugins.set(m.index, m.plugin));
 
-const write = (line: PipeLine) => {
-  try {
-    writeSync(fd, `${JSON.stringify(line)}\n`);
-  } catch {
-    // The supervisor is gone or the pipe is full: nothing better to do than carry on.
-  }
-};
+const write = (line: PipeLine) => writeLine(fd, line);
 
 let beat = Atomics.load(view, SLOT.heartbeat);
 let changedAt = Date.now();
